@@ -1,0 +1,42 @@
+# Quick start: `make demo` runs relaisd on the default config; `make test`
+# installs what is missing, builds and runs every test.
+BUILD ?= build
+STATE ?= $(CURDIR)/var
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build test demo bench clean format tidy
+
+all: build
+
+deps:
+	@./scripts/install-deps
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 2
+
+demo: build
+	@mkdir -p $(STATE)
+	@echo "relaisd is starting with config/relais.toml and its store in $(STATE)"
+	@echo "Send a post from another terminal:"
+	@echo "  echo '{\"source\":\"demo\",\"external_id\":\"1\",\"text\":\"Bonjour, je cherche quelqu un pour mes courses\"}' | $(BUILD)/daemon/relaisctl --state-dir $(STATE) submit -"
+	@echo "  $(BUILD)/daemon/relaisctl --state-dir $(STATE) posts"
+	@echo "Stop with Ctrl-C."
+	$(BUILD)/daemon/relaisd --config config/relais.toml --state-dir $(STATE)
+
+bench: build
+	$(BUILD)/bench/ingest --help
+
+format:
+	find daemon sdk plugins tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+
+tidy: build
+	find daemon sdk -name '*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,208 @@
+#include "config/config.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace relais::daemon {
+namespace {
+
+std::string where(const std::filesystem::path& file, const toml::source_region& region) {
+  return file.string() + ":" + std::to_string(region.begin.line) + ":" +
+         std::to_string(region.begin.column);
+}
+
+// Reads one table; every key must be consumed, so a typo is an error.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string name, const std::filesystem::path& file,
+              std::optional<Error>& fault)
+      : table_(table), name_(std::move(name)), file_(file), fault_(fault) {}
+
+  void fail(const toml::node& node, std::string_view key, const std::string& expected) {
+    if (fault_) return;
+    fault_ = Error{"config", where(file_, node.source()) + ": " + qualified(key) + ": " + expected,
+                   qualified(key)};
+  }
+
+  std::string qualified(std::string_view key) const {
+    return name_.empty() ? std::string(key) : name_ + "." + std::string(key);
+  }
+
+  const toml::node* get(std::string_view key) {
+    seen_.insert(std::string(key));
+    return table_.get(key);
+  }
+
+  void string(std::string_view key, std::string& out, const std::set<std::string>& allowed = {}) {
+    const auto* node = get(key);
+    if (node == nullptr) return;
+    const auto* v = node->as_string();
+    if (v == nullptr) return fail(*node, key, "expected a string");
+    if (!allowed.empty() && allowed.count(v->get()) == 0) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return fail(*node, key, "expected one of " + list + ", got \"" + v->get() + "\"");
+    }
+    out = v->get();
+  }
+
+  void path(std::string_view key, std::filesystem::path& out) {
+    std::string s;
+    const auto* node = table_.get(key);
+    string(key, s);
+    if (node != nullptr && node->is_string()) {
+      if (s.empty()) return fail(*node, key, "expected a non-empty path");
+      out = s;
+    }
+  }
+
+  void size(std::string_view key, std::size_t& out, std::int64_t min, std::int64_t max) {
+    const auto* node = get(key);
+    if (node == nullptr) return;
+    const auto* v = node->as_integer();
+    if (v == nullptr) return fail(*node, key, "expected an integer");
+    if (v->get() < min || v->get() > max) {
+      return fail(*node, key,
+                  "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) +
+                      ", got " + std::to_string(v->get()));
+    }
+    out = static_cast<std::size_t>(v->get());
+  }
+
+  void number(std::string_view key, double& out, double min) {
+    const auto* node = get(key);
+    if (node == nullptr) return;
+    double value = 0;
+    if (const auto* f = node->as_floating_point()) value = f->get();
+    else if (const auto* i = node->as_integer()) value = static_cast<double>(i->get());
+    else return fail(*node, key, "expected a number");
+    if (value < min) return fail(*node, key, "expected a number of at least " + std::to_string(min));
+    out = value;
+  }
+
+  void strings(std::string_view key, std::vector<std::string>& out) {
+    const auto* node = get(key);
+    if (node == nullptr) return;
+    const auto* arr = node->as_array();
+    if (arr == nullptr) return fail(*node, key, "expected an array of strings");
+    out.clear();
+    for (const auto& item : *arr) {
+      const auto* s = item.as_string();
+      if (s == nullptr) return fail(item, key, "expected an array of strings");
+      out.push_back(s->get());
+    }
+  }
+
+  void finish() {
+    for (const auto& [key, node] : table_) {
+      if (seen_.count(std::string(key.str())) == 0) {
+        fail(node, key.str(), "unknown key");
+      }
+    }
+  }
+
+ private:
+  const toml::table& table_;
+  std::string name_;
+  const std::filesystem::path& file_;
+  std::optional<Error>& fault_;
+  std::set<std::string> seen_;
+};
+
+bool valid_endpoint(const std::string& ep) {
+  return ep.rfind("ipc://", 0) == 0 || ep.rfind("tcp://", 0) == 0 || ep.rfind("inproc://", 0) == 0;
+}
+
+}  // namespace
+
+Expected<Config> parse_config(std::string_view text, const std::filesystem::path& file,
+                              const ConfigOverrides& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file.string());
+  } catch (const toml::parse_error& e) {
+    return Error{"config", where(file, e.source()) + ": " + std::string(e.description()), ""};
+  }
+  Config config;
+  config.file = file;
+  std::optional<Error> fault;
+  TableReader top(root, "", file, fault);
+  auto section = [&](std::string_view name, auto&& read) {
+    const auto* node = top.get(name);
+    if (node == nullptr) return;
+    const auto* table = node->as_table();
+    if (table == nullptr) return top.fail(*node, name, "expected a table");
+    TableReader r(*table, std::string(name), file, fault);
+    read(r, *table);
+    r.finish();
+  };
+  section("daemon", [&](TableReader& r, const toml::table&) { r.path("state_dir", config.state_dir); });
+  section("log", [&](TableReader& r, const toml::table&) {
+    r.string("level", config.log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"});
+  });
+  section("ingest", [&](TableReader& r, const toml::table& t) {
+    r.strings("endpoints", config.endpoints);
+    if (const auto* arr = t.get_as<toml::array>("endpoints")) {
+      for (const auto& item : *arr) {
+        if (const auto* s = item.as_string(); s != nullptr && !valid_endpoint(s->get())) {
+          r.fail(item, "endpoints", "expected ipc://, tcp:// or inproc:// endpoints, got \"" +
+                                        s->get() + "\"");
+        }
+      }
+    }
+    r.size("max_message_bytes", config.max_message_bytes, 1024, 16 * 1024 * 1024);
+    r.size("max_text_bytes", config.max_text_bytes, 256, 16 * 1024 * 1024);
+    r.size("batch_max", config.batch_max, 1, 100000);
+  });
+  section("storage", [&](TableReader& r, const toml::table&) {
+    r.string("backend", config.backend, {"sqlite"});
+    r.path("path", config.db_path);
+    r.string("synchronous", config.synchronous, {"full", "normal"});
+  });
+  section("moderation", [&](TableReader& r, const toml::table& t) {
+    r.number("hold_score", config.hold_score, 0.0);
+    r.number("reject_score", config.reject_score, 0.0);
+    if (config.reject_score < config.hold_score) {
+      if (const auto* node = t.get("reject_score")) {
+        r.fail(*node, "reject_score", "expected a score not below hold_score");
+      } else if (const auto* hold = t.get("hold_score")) {
+        r.fail(*hold, "hold_score", "expected a score not above reject_score");
+      }
+    }
+  });
+  section("routing", [&](TableReader& r, const toml::table&) { r.string("fallback", config.fallback); });
+  top.finish();
+  if (fault) return *fault;
+
+  if (!overrides.state_dir.empty()) config.state_dir = overrides.state_dir;
+  if (overrides.verbose && config.log_level != "trace") config.log_level = "debug";
+  if (config.max_text_bytes > config.max_message_bytes) {
+    return Error{"config",
+                 file.string() + ": ingest.max_text_bytes: expected at most ingest.max_message_bytes",
+                 "ingest.max_text_bytes"};
+  }
+  if (config.endpoints.empty()) config.endpoints.push_back(config.ingest_socket());
+  return config;
+}
+
+Expected<Config> load_config(const std::filesystem::path& file, const ConfigOverrides& overrides) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Error{"config", file.string() + ": cannot open the file", ""};
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_config(buffer.str(), file, overrides);
+}
+
+std::vector<std::string> restart_only_changes(const Config& running, const Config& loaded) {
+  std::vector<std::string> keys;
+  if (running.state_dir != loaded.state_dir) keys.emplace_back("daemon.state_dir");
+  if (running.endpoints != loaded.endpoints) keys.emplace_back("ingest.endpoints");
+  if (running.backend != loaded.backend) keys.emplace_back("storage.backend");
+  if (running.db_path != loaded.db_path) keys.emplace_back("storage.path");
+  if (running.synchronous != loaded.synchronous) keys.emplace_back("storage.synchronous");
+  return keys;
+}
+
+}  // namespace relais::daemon

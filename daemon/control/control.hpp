@@ -1,0 +1,35 @@
+// control: answers the operator's queries (posts, one post with its trail,
+// stats) on its own thread and its own read-only store connection, so that a
+// slow query never holds up ingest.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "config/live_config.hpp"
+#include "counters.hpp"
+
+namespace zmq {
+class context_t;
+}
+
+namespace relais::daemon {
+
+class Control {
+ public:
+  Control(zmq::context_t& context, const LiveConfig& config, Counters& counters);
+  ~Control();
+  Control(const Control&) = delete;
+  Control& operator=(const Control&) = delete;
+
+  // Opens the read-only store; throws std::runtime_error when it cannot.
+  void start();
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace relais::daemon

@@ -1,0 +1,160 @@
+#include "daemon.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <zmq.hpp>
+
+#include "config/live_config.hpp"
+#include "control/control.hpp"
+#include "counters.hpp"
+#include "ingest/ingest.hpp"
+#include "log.hpp"
+#include "pipeline/pipeline.hpp"
+#include "pipeline/steps.hpp"
+#include "storage/writer.hpp"
+
+namespace relais::daemon {
+
+struct Daemon::Impl {
+  ConfigOverrides overrides;
+  LiveConfig config;
+  Counters counters;
+  std::shared_ptr<spdlog::logger> log = component_logger("relaisd");
+  int lock_fd = -1;
+  // Declaration order is destruction order in reverse: the context outlives
+  // every socket, the store outlives the threads that use it.
+  zmq::context_t context{1};
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<Writer> writer;
+  std::unique_ptr<Control> control;
+  std::unique_ptr<Ingest> ingest;
+  bool running = false;
+
+  Impl(Config c, ConfigOverrides o) : overrides(std::move(o)), config(std::move(c)) {}
+
+  ~Impl() {
+    if (lock_fd >= 0) ::close(lock_fd);
+  }
+
+  Status lock_state_dir(const std::filesystem::path& dir) {
+    const auto path = dir / "relaisd.lock";
+    lock_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (lock_fd < 0) return Error{"state_dir", path.string() + ": cannot open: " + std::strerror(errno), ""};
+    if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+      return Error{"state_dir", dir.string() + ": another relaisd is already using this state directory", ""};
+    }
+    return Done{};
+  }
+};
+
+Daemon::Daemon(Config config, ConfigOverrides overrides)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(overrides))) {}
+
+Daemon::~Daemon() { stop(); }
+
+void* Daemon::zmq_context() noexcept { return &impl_->context; }
+
+Status Daemon::start() {
+  auto& d = *impl_;
+  const auto cfg = d.config.get();
+  set_log_level(cfg->log_level);
+  std::error_code ec;
+  std::filesystem::create_directories(cfg->state_dir, ec);
+  if (ec) return Error{"state_dir", cfg->state_dir.string() + ": cannot create: " + ec.message(), ""};
+  if (auto locked = d.lock_state_dir(cfg->state_dir); !locked) return locked.error();
+
+  auto store = open_sqlite_store(cfg->database(), {.read_only = false, .synchronous = cfg->synchronous});
+  if (!store) return store.error();
+  d.store = std::move(*store);
+
+  // Posts stored before a stop or a crash whose outcome was never committed.
+  std::vector<Post> unfinished;
+  for (std::int64_t after = 0;;) {
+    auto chunk = d.store->unfinished(after, 10000);
+    if (!chunk) return chunk.error();
+    if (chunk->empty()) break;
+    after = chunk->back().id;
+    for (auto& p : *chunk) unfinished.push_back(std::move(p));
+  }
+
+  d.pipeline = std::make_unique<Pipeline>(d.config, [&d](std::vector<StageRecord> records) {
+    d.counters.processed += records.size();
+    d.writer->record(std::move(records));
+  });
+  d.pipeline->add_moderator(make_basic_moderator());
+  d.pipeline->add_triager(make_basic_triager());
+  d.writer = std::make_unique<Writer>(*d.store, d.config, d.counters, Ingest::reply_sink(d.context),
+                                      [&d](std::vector<Post> posts) { d.pipeline->enqueue(std::move(posts)); });
+  d.writer->start();
+  d.pipeline->start();
+  if (!unfinished.empty()) {
+    d.log->info("resuming posts={} reason=unfinished_at_last_stop", unfinished.size());
+    d.pipeline->enqueue(std::move(unfinished));
+  }
+  try {
+    d.control = std::make_unique<Control>(d.context, d.config, d.counters);
+    d.control->start();
+    d.ingest = std::make_unique<Ingest>(d.context, d.config, *d.writer, d.counters);
+  } catch (const std::exception& e) {
+    stop();
+    return Error{"start", e.what(), ""};
+  }
+  d.ingest->start();
+  d.running = true;
+  d.log->info("started version={} state_dir={} schema={}", RELAIS_VERSION, cfg->state_dir.string(),
+              sqlite_schema_version());
+  return Done{};
+}
+
+void Daemon::stop() {
+  auto& d = *impl_;
+  // Sources first: no new posts, but every post taken is answered.
+  if (d.ingest) d.ingest->stop();
+  // In-flight posts finish their stages, then every outcome is committed.
+  if (d.pipeline) d.pipeline->stop();
+  if (d.writer) d.writer->stop();
+  if (d.control) d.control->stop();
+  d.ingest.reset();
+  d.control.reset();
+  d.writer.reset();
+  d.pipeline.reset();
+  d.store.reset();
+  if (d.running) d.log->info("stopped");
+  d.running = false;
+}
+
+Status Daemon::reload() {
+  auto& d = *impl_;
+  const auto running = d.config.get();
+  auto loaded = load_config(running->file, d.overrides);
+  if (!loaded) {
+    ++d.counters.reload_failures;
+    d.counters.set_reload_error(loaded.error().message);
+    d.log->error("reload_refused error=\"{}\" keeping=running_config", loaded.error().message);
+    return loaded.error();
+  }
+  Config next = std::move(*loaded);
+  for (const auto& key : restart_only_changes(*running, next)) {
+    d.log->warn("reload_partial key={} reason=needs_restart keeping=running_value", key);
+  }
+  // Keys that only a restart can change keep their running values.
+  next.state_dir = running->state_dir;
+  next.endpoints = running->endpoints;
+  next.backend = running->backend;
+  next.db_path = running->db_path;
+  next.synchronous = running->synchronous;
+  set_log_level(next.log_level);
+  d.config.set(std::move(next));
+  ++d.counters.config_generation;
+  d.counters.set_reload_error("");
+  d.log->info("reloaded generation={}", d.counters.config_generation.load());
+  return Done{};
+}
+
+}  // namespace relais::daemon

@@ -1,0 +1,188 @@
+#include "ingest/ingest.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+#include <zmq.hpp>
+
+#include "log.hpp"
+#include "protocol.hpp"
+
+namespace relais::daemon {
+
+const char* const Ingest::kQueryEndpoint = "inproc://relais-queries";
+const char* const Ingest::kReplyEndpoint = "inproc://relais-replies";
+
+struct Ingest::Impl {
+  zmq::context_t& context;
+  const LiveConfig& config;
+  Writer& writer;
+  Counters& counters;
+  std::shared_ptr<spdlog::logger> log = component_logger("ingest");
+  zmq::socket_t router{context, zmq::socket_type::router};
+  zmq::socket_t replies{context, zmq::socket_type::pull};
+  zmq::socket_t queries{context, zmq::socket_type::push};
+  std::thread thread;
+  bool stopping = false;
+
+  Impl(zmq::context_t& ctx, const LiveConfig& cfg, Writer& w, Counters& c)
+      : context(ctx), config(cfg), writer(w), counters(c) {
+    router.set(zmq::sockopt::linger, 0);
+    router.set(zmq::sockopt::rcvhwm, 0);
+    router.set(zmq::sockopt::sndhwm, 0);
+    // A peer that went away loses its replies; it resends after reconnecting.
+    router.set(zmq::sockopt::router_mandatory, false);
+    replies.set(zmq::sockopt::rcvhwm, 0);
+    replies.bind(kReplyEndpoint);
+    queries.set(zmq::sockopt::sndhwm, 0);
+    queries.set(zmq::sockopt::linger, 0);
+    queries.connect(kQueryEndpoint);
+    const auto cfg_now = config.get();
+    router.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(cfg_now->max_message_bytes * 2));
+    for (const auto& ep : cfg_now->endpoints) {
+      try {
+        router.bind(ep);
+      } catch (const zmq::error_t& e) {
+        throw std::runtime_error("ingest: cannot bind " + ep + ": " + e.what());
+      }
+      log->info("listening endpoint={}", ep);
+    }
+  }
+
+  void send_reply(const std::string& identity, const std::string& frame) {
+    // The peer may have gone; a lost reply is recovered by the client's resend.
+    try {
+      router.send(zmq::buffer(identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      router.send(zmq::buffer(frame), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      log->debug("reply_dropped error=\"{}\"", e.what());
+    }
+  }
+
+  void reject(const std::string& identity, const protocol::Rejection& r) {
+    ++counters.rejected;
+    ++counters.rejected_by_code[static_cast<std::size_t>(r.code)];
+    // Field names and codes only: the message may quote nothing of the post.
+    log->debug("rejected code={} field={}", protocol::code_name(r.code), r.field);
+    send_reply(identity, protocol::encode_nack(r));
+  }
+
+  // Reads every message waiting on the ROUTER, up to a bound that keeps
+  // replies flowing under a flood.
+  void drain_router() {
+    const auto cfg = config.get();
+    const protocol::Limits limits{cfg->max_message_bytes, cfg->max_text_bytes};
+    std::vector<Submission> batch;
+    for (std::size_t n = 0; n < cfg->batch_max; ++n) {
+      std::vector<zmq::message_t> frames;
+      zmq::message_t part;
+      if (!router.recv(part, zmq::recv_flags::dontwait)) break;
+      frames.push_back(std::move(part));
+      while (frames.back().more()) {
+        zmq::message_t next;
+        (void)router.recv(next, zmq::recv_flags::none);
+        frames.push_back(std::move(next));
+      }
+      ++counters.messages;
+      std::string identity = frames.front().to_string();
+      // DEALER sends [body]; REQ-style peers send ["", body].
+      std::size_t body = 1;
+      if (frames.size() == 3 && frames[1].size() == 0) body = 2;
+      if (frames.size() != body + 1) {
+        reject(identity, {std::nullopt, protocol::Code::bad_json, "",
+                          "a message is one frame holding one JSON object"});
+        continue;
+      }
+      auto request = protocol::parse_request(frames[body].to_string_view(), limits);
+      if (auto* s = std::get_if<protocol::Submit>(&request)) {
+        batch.push_back({std::move(identity), s->seq, std::move(s->post)});
+      } else if (auto* p = std::get_if<protocol::Ping>(&request)) {
+        send_reply(identity, protocol::encode_pong(p->seq));
+      } else if (std::holds_alternative<protocol::QueryRequest>(request)) {
+        ++counters.queries;
+        queries.send(zmq::buffer(identity), zmq::send_flags::sndmore);
+        queries.send(std::move(frames[body]), zmq::send_flags::none);
+      } else {
+        reject(identity, std::get<protocol::Rejection>(request));
+      }
+    }
+    if (!batch.empty()) writer.submit(std::move(batch));
+  }
+
+  // Returns false on the stop command.
+  bool drain_replies() {
+    for (;;) {
+      zmq::message_t identity;
+      if (!replies.recv(identity, zmq::recv_flags::dontwait)) return true;
+      zmq::message_t frame;
+      (void)replies.recv(frame, zmq::recv_flags::none);
+      if (identity.size() == 0) {
+        stopping = true;
+        continue;
+      }
+      try {
+        router.send(identity, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+        router.send(frame, zmq::send_flags::dontwait);
+      } catch (const zmq::error_t& e) {
+        log->debug("reply_dropped error=\"{}\"", e.what());
+      }
+    }
+  }
+
+  void run() {
+    while (true) {
+      std::array<zmq::pollitem_t, 2> items{{{replies.handle(), 0, ZMQ_POLLIN, 0},
+                                            {router.handle(), 0, ZMQ_POLLIN, 0}}};
+      const int count = stopping ? 1 : 2;
+      try {
+        zmq::poll(items.data(), count, std::chrono::milliseconds(-1));
+      } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) continue;
+        log->critical("poll_failed error=\"{}\"", e.what());
+        return;
+      }
+      if ((items[0].revents & ZMQ_POLLIN) != 0) drain_replies();
+      if (!stopping && (items[1].revents & ZMQ_POLLIN) != 0) drain_router();
+      if (stopping && writer.pending_submissions() == 0) {
+        drain_replies();  // the writer answers before it lowers its count
+        return;
+      }
+    }
+  }
+};
+
+Ingest::Ingest(zmq::context_t& context, const LiveConfig& config, Writer& writer, Counters& counters)
+    : impl_(std::make_unique<Impl>(context, config, writer, counters)) {}
+
+Ingest::~Ingest() { stop(); }
+
+Writer::ReplySink Ingest::reply_sink(zmq::context_t& context) {
+  auto push = std::make_shared<zmq::socket_t>(context, zmq::socket_type::push);
+  push->set(zmq::sockopt::sndhwm, 0);
+  push->set(zmq::sockopt::linger, 0);
+  push->connect(kReplyEndpoint);
+  return [push](std::vector<Reply> replies) {
+    for (auto& r : replies) {
+      push->send(zmq::buffer(r.identity), zmq::send_flags::sndmore);
+      push->send(zmq::buffer(r.frame), zmq::send_flags::none);
+    }
+  };
+}
+
+void Ingest::start() {
+  impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+void Ingest::stop() {
+  if (!impl_->thread.joinable()) return;
+  {
+    zmq::socket_t stop(impl_->context, zmq::socket_type::push);
+    stop.connect(kReplyEndpoint);
+    stop.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
+    stop.send(zmq::str_buffer(""), zmq::send_flags::none);
+  }
+  impl_->thread.join();
+  impl_->router.close();
+}
+
+}  // namespace relais::daemon

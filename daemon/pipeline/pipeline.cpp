@@ -1,0 +1,176 @@
+#include "pipeline/pipeline.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+
+#include "log.hpp"
+#include "router/router.hpp"
+
+namespace relais::daemon {
+namespace json = boost::json;
+
+Pipeline::Pipeline(const LiveConfig& config, RecordSink sink)
+    : config_(config), sink_(std::move(sink)), log_(component_logger("pipeline")) {}
+
+Pipeline::~Pipeline() { stop(); }
+
+void Pipeline::add_moderator(std::unique_ptr<Moderator> step) { moderators_.push_back(std::move(step)); }
+void Pipeline::add_triager(std::unique_ptr<Triager> step) { triagers_.push_back(std::move(step)); }
+
+void Pipeline::start() { thread_ = std::thread([this] { run(); }); }
+
+void Pipeline::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Pipeline::enqueue(std::vector<Post> posts) {
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& p : posts) queue_.push_back(std::move(p));
+  }
+  wake_.notify_one();
+}
+
+std::size_t Pipeline::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void Pipeline::run() {
+  constexpr std::size_t kChunk = 256;
+  for (;;) {
+    std::vector<Post> batch;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left
+      while (!queue_.empty() && batch.size() < kChunk) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    const auto config = config_.get();
+    std::vector<StageRecord> records;
+    records.reserve(batch.size());
+    for (const auto& post : batch) records.push_back(process(post, *config));
+    sink_(std::move(records));
+  }
+}
+
+namespace {
+
+json::object findings_detail(const Verdict& verdict, const std::vector<std::string>& stages) {
+  json::object detail;
+  detail["action"] = to_string(verdict.action);
+  detail["score"] = verdict.score;
+  json::array findings;
+  for (std::size_t i = 0; i < verdict.findings.size(); ++i) {
+    const auto& f = verdict.findings[i];
+    json::object o;
+    o["stage"] = stages[i];
+    o["symbol"] = f.symbol;
+    o["score"] = f.score;
+    if (f.forced) o["forced"] = to_string(*f.forced);
+    findings.push_back(std::move(o));
+  }
+  detail["findings"] = std::move(findings);
+  return detail;
+}
+
+}  // namespace
+
+StageRecord Pipeline::process(const Post& post, const Config& config) {
+  StageRecord record;
+  record.post_id = post.id;
+  auto& verdict = record.verdict;
+
+  // Moderate. A step that throws holds the post for a person: losing it or
+  // letting it through unchecked would both be worse.
+  std::optional<std::string> failed_step;
+  for (const auto& step : moderators_) {
+    const std::size_t before = verdict.findings.size();
+    try {
+      step->moderate(post, verdict.findings);
+    } catch (const std::exception& e) {
+      verdict.findings.resize(before);
+      failed_step = "moderate:" + std::string(step->name());
+      record.events.push_back({"stage_error", *failed_step,
+                               json::serialize(json::object{{"error", e.what()}})});
+      log_->error("stage_error step={} post={} error=\"{}\"", *failed_step, post.id, e.what());
+      break;
+    }
+    for (std::size_t i = before; i < verdict.findings.size(); ++i) {
+      record.finding_stages.push_back("moderate:" + std::string(step->name()));
+    }
+  }
+  std::optional<Action> forced;
+  for (const auto& f : verdict.findings) {
+    verdict.score += f.score;
+    if (f.forced && (!forced || *f.forced > *forced)) forced = f.forced;
+  }
+  Action by_score = Action::accept;
+  if (verdict.score >= config.reject_score) by_score = Action::reject;
+  else if (verdict.score >= config.hold_score) by_score = Action::hold;
+  verdict.action = forced ? std::max(*forced, by_score) : by_score;
+  if (failed_step && verdict.action == Action::accept) verdict.action = Action::hold;
+  record.events.push_back({"moderated", "moderate", json::serialize(findings_detail(verdict, record.finding_stages))});
+
+  if (verdict.action == Action::reject) {
+    record.state = state::rejected;
+    return record;
+  }
+
+  // Triage runs for held posts too: a moderator sees what the need is.
+  Triage triage;
+  for (const auto& step : triagers_) {
+    try {
+      step->triage(post, triage);
+    } catch (const std::exception& e) {
+      const std::string name = "triage:" + std::string(step->name());
+      record.events.push_back({"stage_error", name, json::serialize(json::object{{"error", e.what()}})});
+      log_->error("stage_error step={} post={} error=\"{}\"", name, post.id, e.what());
+      if (verdict.action == Action::accept) verdict.action = Action::hold;
+    }
+  }
+  json::object t;
+  t["kind"] = to_string(triage.kind);
+  json::array cats;
+  for (const auto& c : triage.categories) cats.emplace_back(c);
+  t["categories"] = std::move(cats);
+  t["urgency"] = to_string(triage.urgency);
+  t["area"] = triage.area;
+  t["lang"] = triage.lang;
+  record.events.push_back({"triaged", "triage", json::serialize(t)});
+  record.triage = triage;
+
+  if (verdict.action == Action::hold) {
+    record.state = state::held;
+    return record;
+  }
+
+  if (triage.kind != Kind::request) {
+    record.state = state::accepted;
+    record.events.push_back({"not_routed", "route",
+                             json::serialize(json::object{
+                                 {"reason", "only requests are routed; this post is a " +
+                                                std::string(to_string(triage.kind))}})});
+    return record;
+  }
+  const RouteDecision decision = route(post, triage, config);
+  json::object r;
+  json::array dests;
+  for (const auto& d : decision.destinations) dests.emplace_back(d);
+  r["destinations"] = std::move(dests);
+  r["reason"] = decision.reason;
+  record.state = decision.destinations.empty() ? state::unrouted : state::routed;
+  record.events.push_back({record.state == state::routed ? "routed" : "unrouted", "route", json::serialize(r)});
+  return record;
+}
+
+}  // namespace relais::daemon

@@ -1,0 +1,122 @@
+#include "pipeline/steps.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string>
+
+namespace relais::daemon {
+namespace {
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::size_t count_of(std::string_view haystack, std::string_view needle) {
+  std::size_t n = 0;
+  for (auto pos = haystack.find(needle); pos != std::string_view::npos;
+       pos = haystack.find(needle, pos + needle.size())) {
+    ++n;
+  }
+  return n;
+}
+
+class BasicModerator final : public Moderator {
+ public:
+  std::string_view name() const noexcept override { return "basic"; }
+
+  void moderate(const Post& post, std::vector<Finding>& findings) override {
+    const std::string text = ascii_lower(post.text);
+    const std::size_t links = count_of(text, "http://") + count_of(text, "https://") +
+                              count_of(text, "hxxp://") + count_of(text, "www.");
+    if (links >= 3) {
+      findings.push_back({"MANY_LINKS", 3.0,
+                          std::to_string(links) + " links in the text: bulk messages carry many",
+                          std::nullopt,
+                          {}});
+    }
+    std::size_t letters = 0;
+    std::size_t upper = 0;
+    for (unsigned char c : post.text) {
+      if (std::isalpha(c) != 0) {
+        ++letters;
+        if (std::isupper(c) != 0) ++upper;
+      }
+    }
+    if (letters >= 40 && upper * 10 >= letters * 8) {
+      findings.push_back({"SHOUTING", 1.0, "most of the text is in capitals", std::nullopt, {}});
+    }
+  }
+};
+
+bool contains_any(std::string_view text, std::initializer_list<std::string_view> words) {
+  return std::any_of(words.begin(), words.end(),
+                     [&](std::string_view w) { return text.find(w) != std::string_view::npos; });
+}
+
+class BasicTriager final : public Triager {
+ public:
+  std::string_view name() const noexcept override { return "basic"; }
+
+  void triage(const Post& post, Triage& t) override {
+    const std::string text = ascii_lower(post.subject.value_or("") + "\n" + post.text);
+    t.lang = field(post, "lang");
+    if (t.lang.empty()) t.lang = post.lang;
+    if (t.lang.empty()) t.lang = guess_language(text);
+
+    const std::string kind = field(post, "kind");
+    if (auto k = parse_kind(kind)) {
+      t.kind = *k;
+    } else if (contains_any(text, {"je propose", "je peux aider", "i can help", "i can offer",
+                                   "disponible pour", "available to"})) {
+      t.kind = Kind::offer;
+    } else if (contains_any(text, {"besoin", "cherche", "need", "looking for", "aide", "help"})) {
+      t.kind = Kind::request;
+    } else if (contains_any(text, {"merci", "thank"})) {
+      t.kind = Kind::other;
+    } else {
+      t.kind = Kind::info;
+    }
+
+    if (const auto category = field(post, "category"); !category.empty()) {
+      t.categories = {category};
+    }
+    if (auto u = parse_urgency(field(post, "urgency"))) {
+      t.urgency = *u;
+    } else {
+      t.urgency = t.kind == Kind::request ? Urgency::normal : Urgency::low;
+    }
+    t.area = field(post, "area");
+  }
+
+ private:
+  static std::string field(const Post& post, const std::string& key) {
+    auto it = post.fields.find(key);
+    return it == post.fields.end() ? std::string() : it->second;
+  }
+
+  static std::string guess_language(const std::string& text) {
+    // Counts frequent short words; enough to pick a template language.
+    static constexpr std::array<std::string_view, 10> kFrench = {
+        " je ", " le ", " la ", " les ", " des ", " pour ", " est ", " une ", " pas ", " bonjour"};
+    static constexpr std::array<std::string_view, 10> kEnglish = {
+        " i ", " the ", " and ", " for ", " is ", " to ", " my ", " of ", " you ", " hello"};
+    const std::string padded = " " + text + " ";
+    std::size_t fr = 0;
+    std::size_t en = 0;
+    for (auto w : kFrench) fr += count_of(padded, w);
+    for (auto w : kEnglish) en += count_of(padded, w);
+    if (fr == 0 && en == 0) return "";
+    return fr >= en ? "fr" : "en";
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Moderator> make_basic_moderator() { return std::make_unique<BasicModerator>(); }
+std::unique_ptr<Triager> make_basic_triager() { return std::make_unique<BasicTriager>(); }
+
+}  // namespace relais::daemon

@@ -1,0 +1,257 @@
+// relaisctl: the operator's command line. Talks to relaisd over the same
+// ZeroMQ protocol as the sources (sdk/PROTOCOL.md).
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <zmq.hpp>
+
+#include "protocol.hpp"
+#include "relais/client.hpp"
+
+namespace json = boost::json;
+
+namespace {
+
+struct Options {
+  std::string state_dir = "/var/lib/relais";
+  std::string endpoint;
+  int timeout_ms = 5000;
+  bool as_json = false;
+
+  std::string ep() const { return endpoint.empty() ? "ipc://" + state_dir + "/ingest.sock" : endpoint; }
+};
+
+int fail(const std::string& reason) {
+  std::cerr << "relaisctl: " << reason << "\n";
+  return 1;
+}
+
+// Sends one query and returns its result, or a one-line reason.
+relais::Expected<json::value> query(const Options& o, const relais::protocol::Query& q) {
+  zmq::context_t ctx(1);
+  zmq::socket_t s(ctx, zmq::socket_type::dealer);
+  s.set(zmq::sockopt::linger, 0);
+  s.connect(o.ep());
+  s.send(zmq::buffer(relais::protocol::encode_query(1, q)), zmq::send_flags::none);
+  zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
+  if (zmq::poll(&item, 1, std::chrono::milliseconds(o.timeout_ms)) == 0) {
+    return relais::Error{"timeout", "relaisd did not answer at " + o.ep() + " within " +
+                                        std::to_string(o.timeout_ms) + " ms (is it running?)", ""};
+  }
+  zmq::message_t msg;
+  (void)s.recv(msg);
+  auto reply = relais::protocol::parse_reply(msg.to_string_view());
+  if (!reply) return relais::Error{"protocol", "relaisd sent a reply this relaisctl cannot read", ""};
+  if (reply->type != "result") return relais::Error{reply->code, reply->message, reply->field};
+  return json::parse(reply->result_json);
+}
+
+std::string str(const json::value& v) {
+  if (v.is_string()) return std::string(v.get_string());
+  if (v.is_null()) return "-";
+  return json::serialize(v);
+}
+
+std::string read_input(const std::string& file) {
+  std::stringstream buffer;
+  if (file == "-") {
+    buffer << std::cin.rdbuf();
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::runtime_error(file + ": cannot open");
+    buffer << in.rdbuf();
+  }
+  return buffer.str();
+}
+
+int cmd_submit(const Options& o, const std::string& file) {
+  std::string input;
+  try {
+    input = read_input(file);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  // One JSON document, or JSON Lines.
+  std::vector<std::pair<std::size_t, std::string>> docs;
+  boost::system::error_code ec;
+  auto whole = json::parse(input, ec);
+  if (!ec && whole.is_object()) {
+    docs.emplace_back(1, input);
+  } else {
+    std::istringstream lines(input);
+    std::string line;
+    for (std::size_t n = 1; std::getline(lines, line); ++n) {
+      if (line.find_first_not_of(" \t\r") != std::string::npos) docs.emplace_back(n, line);
+    }
+  }
+  const std::string name = file == "-" ? "<stdin>" : file;
+  std::vector<relais::Post> posts;
+  for (const auto& [line, doc] : docs) {
+    // Validated here with the daemon's own rules, so that errors name the line.
+    const std::string frame = R"({"v":1,"type":"submit","seq":0,"post":)" + doc + "}";
+    auto request = relais::protocol::parse_request(frame, {});
+    if (auto* r = std::get_if<relais::protocol::Rejection>(&request)) {
+      return fail(name + ":" + std::to_string(line) + ": " +
+                  std::string(relais::protocol::code_name(r->code)) + ": " +
+                  (r->field.empty() ? r->message : r->field + ": " + r->message));
+    }
+    posts.push_back(std::get<relais::protocol::Submit>(request).post);
+  }
+  if (posts.empty()) return fail(name + ": no post in the input");
+
+  std::size_t stored = 0, duplicates = 0, rejected = 0;
+  relais::ClientOptions copts;
+  copts.endpoint = o.ep();
+  copts.max_attempts = 5;
+  copts.ack_timeout = std::chrono::milliseconds(o.timeout_ms / 5 + 1);
+  copts.on_result = [&](const relais::SubmitResult& r) {
+    switch (r.status) {
+      case relais::SubmitStatus::stored:
+        ++stored;
+        std::cout << "stored id=" << r.post_id << " external_id=" << r.external_id << "\n";
+        break;
+      case relais::SubmitStatus::duplicate:
+        ++duplicates;
+        std::cout << "duplicate id=" << r.post_id << " external_id=" << r.external_id << "\n";
+        break;
+      default:
+        ++rejected;
+        std::cerr << "rejected external_id=" << r.external_id << " code=" << r.code << ": " << r.message << "\n";
+    }
+  };
+  relais::Client client(copts);
+  for (const auto& p : posts) {
+    if (auto seq = client.submit(p); !seq) return fail(seq.error().message);
+  }
+  if (!client.flush(std::chrono::milliseconds(o.timeout_ms * 2))) {
+    return fail("relaisd did not acknowledge every post at " + o.ep() + " (is it running?)");
+  }
+  if (rejected > 0) return fail(std::to_string(rejected) + " of " + std::to_string(posts.size()) + " posts refused");
+  std::cerr << "submitted " << posts.size() << ": " << stored << " stored, " << duplicates << " duplicate\n";
+  return 0;
+}
+
+int cmd_posts(const Options& o, const std::string& state, int limit) {
+  relais::protocol::Query q{"posts", 0, state, limit};
+  auto r = query(o, q);
+  if (!r) return fail(r.error().message);
+  if (o.as_json) {
+    std::cout << json::serialize(*r) << "\n";
+    return 0;
+  }
+  std::printf("%-8s %-10s %-12s %-10s %-8s %-9s %-24s %s\n", "ID", "STATE", "SOURCE", "CHANNEL", "KIND",
+              "URGENCY", "AREA", "RECEIVED");
+  for (const auto& p : r->at("posts").as_array()) {
+    const auto& o2 = p.as_object();
+    std::printf("%-8lld %-10s %-12s %-10s %-8s %-9s %-24s %s\n",
+                static_cast<long long>(o2.at("id").as_int64()), str(o2.at("state")).c_str(),
+                str(o2.at("source")).c_str(), str(o2.at("channel")).c_str(), str(o2.at("kind")).c_str(),
+                str(o2.at("urgency")).c_str(), str(o2.at("area")).c_str(), str(o2.at("received_at")).c_str());
+  }
+  return 0;
+}
+
+int cmd_show(const Options& o, std::int64_t id) {
+  relais::protocol::Query q{"post", id, "", 1};
+  auto r = query(o, q);
+  if (!r) return fail(r.error().message);
+  if (o.as_json) {
+    std::cout << json::serialize(*r) << "\n";
+    return 0;
+  }
+  const auto& p = r->at("post").as_object();
+  std::cout << "post " << p.at("id").as_int64() << "  state=" << str(p.at("state")) << "\n"
+            << "source: " << str(p.at("source")) << "  external_id: " << str(p.at("external_id"))
+            << "  channel: " << str(p.at("channel")) << "\n"
+            << "sender: " << str(p.at("sender")) << "\n"
+            << "received_at: " << str(p.at("received_at")) << "  ingested_at: " << str(p.at("ingested_at")) << "\n"
+            << "subject: " << str(p.at("subject")) << "\n"
+            << "text:\n" << str(p.at("text")) << "\n";
+  for (const auto* key : {"fields", "private"}) {
+    const auto& m = p.at(key).as_object();
+    if (!m.empty()) std::cout << key << ": " << json::serialize(m) << "\n";
+  }
+  if (const auto* v = p.if_contains("verdict")) {
+    std::cout << "verdict: " << str(v->at("action")) << " score=" << str(v->at("score")) << "\n";
+    for (const auto& f : v->at("findings").as_array()) {
+      std::cout << "  finding " << str(f.at("symbol")) << " score=" << str(f.at("score")) << " ("
+                << str(f.at("stage")) << "): " << str(f.at("description")) << "\n";
+    }
+  }
+  if (const auto* t = p.if_contains("triage")) std::cout << "triage: " << json::serialize(*t) << "\n";
+  std::cout << "events:\n";
+  for (const auto& e : p.at("events").as_array()) {
+    std::cout << "  " << str(e.at("at")) << "  " << str(e.at("type")) << "  by " << str(e.at("actor")) << "  "
+              << json::serialize(e.at("detail")) << "\n";
+  }
+  return 0;
+}
+
+void print_tree(const json::value& v, const std::string& prefix) {
+  if (v.is_object()) {
+    for (const auto& kv : v.get_object()) {
+      const std::string key = prefix.empty() ? std::string(kv.key()) : prefix + "." + std::string(kv.key());
+      if (kv.value().is_object() && !kv.value().get_object().empty()) {
+        print_tree(kv.value(), key);
+      } else {
+        std::cout << key << ": " << str(kv.value()) << "\n";
+      }
+    }
+  }
+}
+
+int cmd_stats(const Options& o) {
+  auto r = query(o, {"stats", 0, "", 1});
+  if (!r) return fail(r.error().message);
+  if (o.as_json) {
+    std::cout << json::serialize(*r) << "\n";
+  } else {
+    print_tree(*r, "");
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"relaisctl: operate a running relaisd"};
+  Options o;
+  auto* sd = app.add_option("--state-dir", o.state_dir, "relaisd's state directory (its ingest socket)")
+                 ->capture_default_str();
+  app.add_option("--endpoint", o.endpoint, "relaisd's endpoint, e.g. tcp://127.0.0.1:7400")->excludes(sd);
+  app.add_option("--timeout-ms", o.timeout_ms, "how long to wait for relaisd")->check(CLI::Range(10, 600000));
+  app.add_flag("--json", o.as_json, "print JSON");
+  app.set_version_flag("--version", std::string("relaisctl ") + RELAIS_VERSION);
+  app.require_subcommand(1);
+
+  std::string file;
+  auto* submit = app.add_subcommand("submit", "submit one JSON post or JSON Lines");
+  submit->add_option("FILE", file, "a file, or - for standard input")->required();
+  std::string state;
+  int limit = 50;
+  auto* posts = app.add_subcommand("posts", "list the newest posts");
+  posts->add_option("--state", state, "received, held, rejected, accepted, routed or unrouted")
+      ->check(CLI::IsMember({"received", "held", "rejected", "accepted", "routed", "unrouted"}));
+  posts->add_option("--limit", limit, "how many")->check(CLI::Range(1, 10000));
+  std::int64_t id = 0;
+  auto* show = app.add_subcommand("show", "one post with its event trail");
+  show->add_option("ID", id, "post id")->required()->check(CLI::PositiveNumber);
+  auto* stats = app.add_subcommand("stats", "counters of the store and the daemon");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (submit->parsed()) return cmd_submit(o, file);
+    if (posts->parsed()) return cmd_posts(o, state, limit);
+    if (show->parsed()) return cmd_show(o, id);
+    if (stats->parsed()) return cmd_stats(o);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  return 1;
+}

@@ -1,0 +1,524 @@
+// The embedded default backend: one SQLite file in WAL mode. A writer Store
+// owns the only write connection; readers open their own read-only Store.
+#include <sqlite3.h>
+
+#include <boost/json.hpp>
+#include <stdexcept>
+
+#include "protocol.hpp"
+#include "storage/store.hpp"
+
+namespace relais::daemon {
+namespace json = boost::json;
+namespace {
+
+// Each step brings the schema from version N-1 to N. Never edit a released
+// step: add a new one.
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE posts(
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  subject TEXT,
+  text TEXT NOT NULL,
+  lang TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  private TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  ingested_at TEXT NOT NULL,
+  state TEXT NOT NULL,
+  UNIQUE(source, external_id)
+);
+CREATE TABLE events(
+  id INTEGER PRIMARY KEY,
+  post_id INTEGER NOT NULL REFERENCES posts(id),
+  at TEXT NOT NULL,
+  type TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX events_by_post ON events(post_id, id);
+)sql"},
+    {2, R"sql(
+ALTER TABLE posts ADD COLUMN action TEXT;
+ALTER TABLE posts ADD COLUMN score REAL;
+ALTER TABLE posts ADD COLUMN kind TEXT;
+ALTER TABLE posts ADD COLUMN categories TEXT;
+ALTER TABLE posts ADD COLUMN urgency TEXT;
+ALTER TABLE posts ADD COLUMN area TEXT;
+ALTER TABLE posts ADD COLUMN detected_lang TEXT;
+CREATE TABLE findings(
+  id INTEGER PRIMARY KEY,
+  post_id INTEGER NOT NULL REFERENCES posts(id),
+  stage TEXT NOT NULL,
+  symbol TEXT NOT NULL,
+  score REAL NOT NULL,
+  description TEXT NOT NULL,
+  forced TEXT
+);
+CREATE INDEX findings_by_post ON findings(post_id);
+CREATE INDEX posts_by_state ON posts(state, id);
+)sql"},
+};
+
+constexpr int kSchemaVersion = 2;
+
+class Db {
+ public:
+  Db() = default;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db() {
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+  }
+  sqlite3* get() const { return db_; }
+  sqlite3** out() { return &db_; }
+  std::string error() const { return db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory"; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("prepare: ") + sqlite3_errmsg(db));
+    }
+  }
+  Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+  Stmt& operator=(Stmt&& other) noexcept {
+    std::swap(db_, other.db_);
+    std::swap(stmt_, other.stmt_);
+    return *this;
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() {
+    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+  }
+
+  Stmt& reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    return *this;
+  }
+  Stmt& bind(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind_optional(int i, const std::optional<std::string>& v) {
+    if (v) return bind(i, std::string_view(*v));
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  // true while there is a row
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw std::runtime_error(std::string("step: ") + sqlite3_errmsg(db_));
+  }
+  void run() {
+    step();
+    sqlite3_reset(stmt_);
+  }
+  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double real(int col) const { return sqlite3_column_double(stmt_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p != nullptr ? std::string(reinterpret_cast<const char*>(p),
+                                      static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+                        : std::string();
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : "unknown error";
+    sqlite3_free(err);
+    throw std::runtime_error(msg);
+  }
+}
+
+int user_version(sqlite3* db) {
+  Stmt s(db, "PRAGMA user_version");
+  return s.step() ? static_cast<int>(s.integer(0)) : 0;
+}
+
+std::string map_to_json(const std::map<std::string, std::string>& m) {
+  json::object o;
+  for (const auto& [k, v] : m) o[k] = v;
+  return json::serialize(o);
+}
+
+std::map<std::string, std::string> json_to_map(const std::string& text) {
+  std::map<std::string, std::string> m;
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return m;
+  for (const auto& kv : v.get_object()) {
+    if (kv.value().is_string()) m.emplace(kv.key(), kv.value().get_string());
+  }
+  return m;
+}
+
+std::string list_to_json(const std::vector<std::string>& list) {
+  json::array a;
+  for (const auto& s : list) a.emplace_back(s);
+  return json::serialize(a);
+}
+
+std::vector<std::string> json_to_list(const std::string& text) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& item : v.get_array()) {
+    if (item.is_string()) out.emplace_back(item.get_string());
+  }
+  return out;
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const std::filesystem::path& file, const SqliteOptions& options) : read_only_(options.read_only) {
+    const int flags = options.read_only ? SQLITE_OPEN_READONLY
+                                        : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(file.c_str(), db_.out(), flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(file.string() + ": cannot open the database: " + db_.error());
+    }
+    sqlite3_busy_timeout(db_.get(), 5000);
+    const int version = user_version(db_.get());
+    if (version > kSchemaVersion) {
+      throw std::runtime_error(file.string() + ": the database has schema version " +
+                               std::to_string(version) + ", written by a newer relais; this build knows up to " +
+                               std::to_string(kSchemaVersion) + ". Upgrade relais or use a copy made before.");
+    }
+    if (!read_only_) {
+      exec(db_.get(), "PRAGMA journal_mode=WAL");
+      exec(db_.get(), options.synchronous == "normal" ? "PRAGMA synchronous=NORMAL"
+                                                      : "PRAGMA synchronous=FULL");
+      exec(db_.get(), "PRAGMA foreign_keys=ON");
+      migrate(options.migrate_to == 0 ? kSchemaVersion : options.migrate_to);
+    } else if (version != kSchemaVersion) {
+      throw std::runtime_error(file.string() + ": the database has schema version " +
+                               std::to_string(version) + "; start relaisd once to migrate it to " +
+                               std::to_string(kSchemaVersion));
+    }
+    if (!read_only_ && (options.migrate_to == 0 || options.migrate_to == kSchemaVersion)) prepare();
+  }
+
+  Expected<std::vector<IngestOutcome>> commit(std::span<const Post> posts,
+                                              std::span<const StageRecord> records) override {
+    try {
+      exec(db_.get(), "BEGIN IMMEDIATE");
+      std::vector<IngestOutcome> outcomes;
+      outcomes.reserve(posts.size());
+      try {
+        const std::string now = protocol::now_rfc3339();
+        for (const auto& post : posts) outcomes.push_back(insert_post(post, now));
+        for (const auto& record : records) apply(record, now);
+        exec(db_.get(), "COMMIT");
+      } catch (...) {
+        sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+      return outcomes;
+    } catch (const std::exception& e) {
+      return Error{"storage", e.what(), ""};
+    }
+  }
+
+  Expected<std::vector<Post>> unfinished(std::int64_t after, std::size_t limit) override {
+    try {
+      Stmt s(db_.get(),
+             "SELECT id, source, external_id, channel, sender, subject, text, lang, fields, private, "
+             "received_at FROM posts WHERE state = 'received' AND id > ? ORDER BY id LIMIT ?");
+      s.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+      std::vector<Post> out;
+      while (s.step()) out.push_back(read_post(s));
+      return out;
+    } catch (const std::exception& e) {
+      return Error{"storage", e.what(), ""};
+    }
+  }
+
+  Expected<std::vector<PostSummary>> list_posts(std::string_view wanted, std::size_t limit) override {
+    try {
+      const char* sql_all =
+          "SELECT id, source, external_id, channel, state, received_at, kind, urgency, area, action "
+          "FROM posts ORDER BY id DESC LIMIT ?";
+      const char* sql_state =
+          "SELECT id, source, external_id, channel, state, received_at, kind, urgency, area, action "
+          "FROM posts WHERE state = ? ORDER BY id DESC LIMIT ?";
+      Stmt s(db_.get(), wanted.empty() ? sql_all : sql_state);
+      if (wanted.empty()) {
+        s.bind(1, static_cast<std::int64_t>(limit));
+      } else {
+        s.bind(1, wanted).bind(2, static_cast<std::int64_t>(limit));
+      }
+      std::vector<PostSummary> out;
+      while (s.step()) {
+        PostSummary p;
+        p.id = s.integer(0);
+        p.source = s.text(1);
+        p.external_id = s.text(2);
+        p.channel = s.text(3);
+        p.state = s.text(4);
+        p.received_at = s.text(5);
+        p.kind = s.text(6);
+        p.urgency = s.text(7);
+        p.area = s.text(8);
+        p.action = s.text(9);
+        out.push_back(std::move(p));
+      }
+      return out;
+    } catch (const std::exception& e) {
+      return Error{"storage", e.what(), ""};
+    }
+  }
+
+  Expected<std::optional<StoredPost>> get_post(std::int64_t id) override {
+    try {
+      // One read transaction, so the post and its trail agree.
+      exec(db_.get(), "BEGIN");
+      struct End {
+        sqlite3* db;
+        ~End() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
+      } end{db_.get()};
+      Stmt s(db_.get(),
+             "SELECT id, source, external_id, channel, sender, subject, text, lang, fields, private, "
+             "received_at, state, ingested_at, action, score, kind, categories, urgency, area, "
+             "detected_lang FROM posts WHERE id = ?");
+      s.bind(1, id);
+      if (!s.step()) return std::optional<StoredPost>();
+      StoredPost sp;
+      sp.post = read_post(s);
+      sp.state = s.text(11);
+      sp.ingested_at = s.text(12);
+      if (!s.is_null(13)) {
+        Verdict v;
+        v.action = parse_action(s.text(13)).value_or(Action::accept);
+        v.score = s.real(14);
+        sp.verdict = v;
+      }
+      if (!s.is_null(15)) {
+        Triage t;
+        t.kind = parse_kind(s.text(15)).value_or(Kind::other);
+        t.categories = json_to_list(s.text(16));
+        t.urgency = parse_urgency(s.text(17)).value_or(Urgency::normal);
+        t.area = s.text(18);
+        t.lang = s.text(19);
+        sp.triage = t;
+      }
+      Stmt f(db_.get(),
+             "SELECT stage, symbol, score, description, forced FROM findings WHERE post_id = ? ORDER BY id");
+      f.bind(1, id);
+      while (f.step()) {
+        StoredFinding sf;
+        sf.stage = f.text(0);
+        sf.finding.symbol = f.text(1);
+        sf.finding.score = f.real(2);
+        sf.finding.description = f.text(3);
+        if (!f.is_null(4)) sf.finding.forced = parse_action(f.text(4));
+        if (sp.verdict) sp.verdict->findings.push_back(sf.finding);
+        sp.findings.push_back(std::move(sf));
+      }
+      Stmt e(db_.get(), "SELECT id, at, type, actor, detail FROM events WHERE post_id = ? ORDER BY id");
+      e.bind(1, id);
+      while (e.step()) {
+        sp.events.push_back({e.integer(0), e.text(1), e.text(2), e.text(3), e.text(4)});
+      }
+      return std::optional<StoredPost>(std::move(sp));
+    } catch (const std::exception& e) {
+      return Error{"storage", e.what(), ""};
+    }
+  }
+
+  Expected<StoreStats> stats() override {
+    try {
+      exec(db_.get(), "BEGIN");
+      struct End {
+        sqlite3* db;
+        ~End() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
+      } end{db_.get()};
+      StoreStats st;
+      st.schema_version = user_version(db_.get());
+      Stmt a(db_.get(), "SELECT state, count(*) FROM posts GROUP BY state");
+      while (a.step()) {
+        st.by_state[a.text(0)] = a.integer(1);
+        st.posts += a.integer(1);
+      }
+      Stmt b(db_.get(), "SELECT source, count(*) FROM posts GROUP BY source");
+      while (b.step()) st.by_source[b.text(0)] = b.integer(1);
+      Stmt c(db_.get(), "SELECT max(id) FROM events");
+      if (c.step()) st.events = c.integer(0);
+      return st;
+    } catch (const std::exception& e) {
+      return Error{"storage", e.what(), ""};
+    }
+  }
+
+ private:
+  void migrate(int target) {
+    int version = user_version(db_.get());
+    for (const auto& m : kMigrations) {
+      if (m.version <= version || m.version > target) continue;
+      exec(db_.get(), "BEGIN IMMEDIATE");
+      try {
+        exec(db_.get(), m.sql);
+        exec(db_.get(), ("PRAGMA user_version = " + std::to_string(m.version)).c_str());
+        exec(db_.get(), "COMMIT");
+      } catch (const std::exception& e) {
+        sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw std::runtime_error("schema migration to version " + std::to_string(m.version) +
+                                 " failed: " + e.what());
+      }
+      version = m.version;
+    }
+  }
+
+  void prepare() {
+    insert_post_ = Stmt(db_.get(),
+                        "INSERT INTO posts(source, external_id, channel, sender, subject, text, lang, "
+                        "fields, private, received_at, ingested_at, state) "
+                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,'received') "
+                        "ON CONFLICT(source, external_id) DO NOTHING");
+    find_post_ = Stmt(db_.get(), "SELECT id FROM posts WHERE source = ? AND external_id = ?");
+    insert_event_ = Stmt(db_.get(),
+                         "INSERT INTO events(post_id, at, type, actor, detail) VALUES (?,?,?,?,?)");
+    insert_finding_ = Stmt(db_.get(),
+                           "INSERT INTO findings(post_id, stage, symbol, score, description, forced) "
+                           "VALUES (?,?,?,?,?,?)");
+    update_moderated_ = Stmt(db_.get(), "UPDATE posts SET state = ?, action = ?, score = ? WHERE id = ?");
+    update_triaged_ = Stmt(db_.get(),
+                           "UPDATE posts SET kind = ?, categories = ?, urgency = ?, area = ?, "
+                           "detected_lang = ? WHERE id = ?");
+  }
+
+  IngestOutcome insert_post(const Post& post, const std::string& now) {
+    insert_post_.reset()
+        .bind(1, post.source)
+        .bind(2, post.external_id)
+        .bind(3, post.channel)
+        .bind(4, post.sender)
+        .bind_optional(5, post.subject)
+        .bind(6, post.text)
+        .bind(7, post.lang)
+        .bind(8, map_to_json(post.fields))
+        .bind(9, map_to_json(post.private_data))
+        .bind(10, post.received_at)
+        .bind(11, now)
+        .run();
+    if (sqlite3_changes(db_.get()) == 0) {
+      find_post_.reset().bind(1, post.source).bind(2, post.external_id);
+      const std::int64_t id = find_post_.step() ? find_post_.integer(0) : 0;
+      find_post_.reset();
+      return {id, true};
+    }
+    const std::int64_t id = sqlite3_last_insert_rowid(db_.get());
+    json::object detail;
+    detail["channel"] = post.channel;
+    insert_event_.reset()
+        .bind(1, id)
+        .bind(2, now)
+        .bind(3, std::string_view("received"))
+        .bind(4, "source:" + post.source)
+        .bind(5, json::serialize(detail))
+        .run();
+    return {id, false};
+  }
+
+  void apply(const StageRecord& r, const std::string& now) {
+    update_moderated_.reset()
+        .bind(1, r.state)
+        .bind(2, to_string(r.verdict.action))
+        .bind(3, r.verdict.score)
+        .bind(4, r.post_id)
+        .run();
+    for (std::size_t i = 0; i < r.verdict.findings.size(); ++i) {
+      const auto& f = r.verdict.findings[i];
+      insert_finding_.reset()
+          .bind(1, r.post_id)
+          .bind(2, i < r.finding_stages.size() ? r.finding_stages[i] : std::string())
+          .bind(3, f.symbol)
+          .bind(4, f.score)
+          .bind(5, f.description)
+          .bind_optional(6, f.forced ? std::optional<std::string>(std::string(to_string(*f.forced)))
+                            : std::optional<std::string>())
+          .run();
+    }
+    if (r.triage) {
+      update_triaged_.reset()
+          .bind(1, to_string(r.triage->kind))
+          .bind(2, list_to_json(r.triage->categories))
+          .bind(3, to_string(r.triage->urgency))
+          .bind(4, r.triage->area)
+          .bind(5, r.triage->lang)
+          .bind(6, r.post_id)
+          .run();
+    }
+    for (const auto& e : r.events) {
+      insert_event_.reset().bind(1, r.post_id).bind(2, now).bind(3, e.type).bind(4, e.actor).bind(5, e.detail_json).run();
+    }
+  }
+
+  static Post read_post(const Stmt& s) {
+    Post p;
+    p.id = s.integer(0);
+    p.source = s.text(1);
+    p.external_id = s.text(2);
+    p.channel = s.text(3);
+    p.sender = s.text(4);
+    if (!s.is_null(5)) p.subject = s.text(5);
+    p.text = s.text(6);
+    p.lang = s.text(7);
+    p.fields = json_to_map(s.text(8));
+    p.private_data = json_to_map(s.text(9));
+    p.received_at = s.text(10);
+    return p;
+  }
+
+  Db db_;
+  bool read_only_;
+  Stmt insert_post_, find_post_, insert_event_, insert_finding_, update_moderated_, update_triaged_;
+};
+
+}  // namespace
+
+int sqlite_schema_version() noexcept { return kSchemaVersion; }
+
+Expected<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& file,
+                                                   const SqliteOptions& options) {
+  try {
+    return std::unique_ptr<Store>(std::make_unique<SqliteStore>(file, options));
+  } catch (const std::exception& e) {
+    return Error{"storage", e.what(), ""};
+  }
+}
+
+}  // namespace relais::daemon

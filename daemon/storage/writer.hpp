@@ -1,0 +1,75 @@
+// The single writer: every write to the store goes through this thread, in
+// transactions that gather whatever has queued up meanwhile (group commit).
+// A submission is acknowledged only after the transaction holding it has
+// committed.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/live_config.hpp"
+#include "counters.hpp"
+#include "storage/store.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace relais::daemon {
+
+struct Submission {
+  std::string identity;  // the ZeroMQ peer to answer
+  std::uint64_t seq = 0;
+  Post post;
+};
+
+struct Reply {
+  std::string identity;
+  std::string frame;
+};
+
+class Writer {
+ public:
+  using ReplySink = std::function<void(std::vector<Reply>)>;  // runs on the writer thread
+  using StoredSink = std::function<void(std::vector<Post>)>;  // newly stored posts
+
+  Writer(Store& store, const LiveConfig& config, Counters& counters, ReplySink replies,
+         StoredSink stored);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  void start();
+  // Commits everything queued, then stops.
+  void stop();
+
+  void submit(std::vector<Submission> submissions);
+  void record(std::vector<StageRecord> records);
+  // Submissions taken but not yet answered.
+  std::size_t pending_submissions() const noexcept { return pending_.load(); }
+
+ private:
+  void run();
+
+  Store& store_;
+  const LiveConfig& config_;
+  Counters& counters_;
+  ReplySink replies_;
+  StoredSink stored_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Submission> submissions_;
+  std::vector<StageRecord> records_;
+  std::atomic<std::size_t> pending_{0};
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace relais::daemon
