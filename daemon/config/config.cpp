@@ -21,8 +21,12 @@ class TableReader {
       : table_(table), name_(std::move(name)), file_(file), fault_(fault) {}
 
   void fail(const toml::node& node, std::string_view key, const std::string& expected) {
+    fail_at(node.source(), key, expected);
+  }
+
+  void fail_at(const toml::source_region& region, std::string_view key, const std::string& expected) {
     if (fault_) return;
-    fault_ = Error{"config", where(file_, node.source()) + ": " + qualified(key) + ": " + expected,
+    fault_ = Error{"config", where(file_, region) + ": " + qualified(key) + ": " + expected,
                    qualified(key)};
   }
 
@@ -98,7 +102,8 @@ class TableReader {
   void finish() {
     for (const auto& [key, node] : table_) {
       if (seen_.count(std::string(key.str())) == 0) {
-        fail(node, key.str(), "unknown key");
+        // The key's own position: the value may be lines away.
+        fail_at(key.source(), key.str(), "unknown key");
       }
     }
   }

@@ -157,9 +157,12 @@ struct Control::Impl {
 
   void run() {
     for (;;) {
+      // [identity][delimiter marker][query], as ingest forwards them.
       zmq::message_t identity;
+      zmq::message_t marker;
       zmq::message_t frame;
       if (!in.recv(identity, zmq::recv_flags::none)) continue;
+      (void)in.recv(marker, zmq::recv_flags::none);
       (void)in.recv(frame, zmq::recv_flags::none);
       if (identity.size() == 0) return;  // stop
       auto request = protocol::parse_request(frame.to_string_view(), protocol::Limits{});
@@ -180,6 +183,7 @@ struct Control::Impl {
         reply = protocol::encode_nack({q->seq, protocol::Code::unavailable, "", "the query failed"});
       }
       out.send(identity, zmq::send_flags::sndmore);
+      out.send(marker, zmq::send_flags::sndmore);
       out.send(zmq::buffer(reply), zmq::send_flags::none);
     }
   }
@@ -207,6 +211,7 @@ void Control::stop() {
     // The stop command travels the same road as the queries.
     zmq::socket_t stop(impl_->context, zmq::socket_type::push);
     stop.connect(Ingest::kQueryEndpoint);
+    stop.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
     stop.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
     stop.send(zmq::str_buffer(""), zmq::send_flags::none);
   }

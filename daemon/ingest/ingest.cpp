@@ -13,6 +13,10 @@ namespace relais::daemon {
 const char* const Ingest::kQueryEndpoint = "inproc://relais-queries";
 const char* const Ingest::kReplyEndpoint = "inproc://relais-replies";
 
+namespace {
+constexpr std::size_t kHardFrameLimit = 64 * 1024 * 1024;
+}
+
 struct Ingest::Impl {
   zmq::context_t& context;
   const LiveConfig& config;
@@ -38,7 +42,9 @@ struct Ingest::Impl {
     queries.set(zmq::sockopt::linger, 0);
     queries.connect(kQueryEndpoint);
     const auto cfg_now = config.get();
-    router.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(cfg_now->max_message_bytes * 2));
+    // Frames over max_message_bytes get a too_large reply; only a frame so
+    // large that reading it is itself the attack closes the connection.
+    router.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(kHardFrameLimit));
     for (const auto& ep : cfg_now->endpoints) {
       try {
         router.bind(ep);
@@ -49,22 +55,23 @@ struct Ingest::Impl {
     }
   }
 
-  void send_reply(const std::string& identity, const std::string& frame) {
+  void send_reply(const Peer& peer, std::string_view frame) {
     // The peer may have gone; a lost reply is recovered by the client's resend.
     try {
-      router.send(zmq::buffer(identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      router.send(zmq::buffer(peer.identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      if (peer.delimited) router.send(zmq::str_buffer(""), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       router.send(zmq::buffer(frame), zmq::send_flags::dontwait);
     } catch (const zmq::error_t& e) {
       log->debug("reply_dropped error=\"{}\"", e.what());
     }
   }
 
-  void reject(const std::string& identity, const protocol::Rejection& r) {
+  void reject(const Peer& peer, const protocol::Rejection& r) {
     ++counters.rejected;
     ++counters.rejected_by_code[static_cast<std::size_t>(r.code)];
     // Field names and codes only: the message may quote nothing of the post.
     log->debug("rejected code={} field={}", protocol::code_name(r.code), r.field);
-    send_reply(identity, protocol::encode_nack(r));
+    send_reply(peer, protocol::encode_nack(r));
   }
 
   // Reads every message waiting on the ROUTER, up to a bound that keeps
@@ -84,26 +91,27 @@ struct Ingest::Impl {
         frames.push_back(std::move(next));
       }
       ++counters.messages;
-      std::string identity = frames.front().to_string();
       // DEALER sends [body]; REQ-style peers send ["", body].
       std::size_t body = 1;
       if (frames.size() == 3 && frames[1].size() == 0) body = 2;
+      Peer peer{frames.front().to_string(), body == 2};
       if (frames.size() != body + 1) {
-        reject(identity, {std::nullopt, protocol::Code::bad_json, "",
+        reject(peer, {std::nullopt, protocol::Code::bad_json, "",
                           "a message is one frame holding one JSON object"});
         continue;
       }
       auto request = protocol::parse_request(frames[body].to_string_view(), limits);
       if (auto* s = std::get_if<protocol::Submit>(&request)) {
-        batch.push_back({std::move(identity), s->seq, std::move(s->post)});
+        batch.push_back({std::move(peer), s->seq, std::move(s->post)});
       } else if (auto* p = std::get_if<protocol::Ping>(&request)) {
-        send_reply(identity, protocol::encode_pong(p->seq));
+        send_reply(peer, protocol::encode_pong(p->seq));
       } else if (std::holds_alternative<protocol::QueryRequest>(request)) {
         ++counters.queries;
-        queries.send(zmq::buffer(identity), zmq::send_flags::sndmore);
+        queries.send(zmq::buffer(peer.identity), zmq::send_flags::sndmore);
+        queries.send(zmq::buffer(std::string_view(peer.delimited ? "-" : "")), zmq::send_flags::sndmore);
         queries.send(std::move(frames[body]), zmq::send_flags::none);
       } else {
-        reject(identity, std::get<protocol::Rejection>(request));
+        reject(peer, std::get<protocol::Rejection>(request));
       }
     }
     if (!batch.empty()) writer.submit(std::move(batch));
@@ -112,20 +120,18 @@ struct Ingest::Impl {
   // Returns false on the stop command.
   bool drain_replies() {
     for (;;) {
+      // [identity][delimiter marker][frame]; an empty identity is the stop command.
       zmq::message_t identity;
       if (!replies.recv(identity, zmq::recv_flags::dontwait)) return true;
+      zmq::message_t marker;
       zmq::message_t frame;
+      (void)replies.recv(marker, zmq::recv_flags::none);
       (void)replies.recv(frame, zmq::recv_flags::none);
       if (identity.size() == 0) {
         stopping = true;
         continue;
       }
-      try {
-        router.send(identity, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-        router.send(frame, zmq::send_flags::dontwait);
-      } catch (const zmq::error_t& e) {
-        log->debug("reply_dropped error=\"{}\"", e.what());
-      }
+      send_reply(Peer{identity.to_string(), marker.size() != 0}, frame.to_string_view());
     }
   }
 
@@ -163,7 +169,8 @@ Writer::ReplySink Ingest::reply_sink(zmq::context_t& context) {
   push->connect(kReplyEndpoint);
   return [push](std::vector<Reply> replies) {
     for (auto& r : replies) {
-      push->send(zmq::buffer(r.identity), zmq::send_flags::sndmore);
+      push->send(zmq::buffer(r.peer.identity), zmq::send_flags::sndmore);
+      push->send(zmq::buffer(std::string_view(r.peer.delimited ? "-" : "")), zmq::send_flags::sndmore);
       push->send(zmq::buffer(r.frame), zmq::send_flags::none);
     }
   };
@@ -178,6 +185,7 @@ void Ingest::stop() {
   {
     zmq::socket_t stop(impl_->context, zmq::socket_type::push);
     stop.connect(kReplyEndpoint);
+    stop.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
     stop.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
     stop.send(zmq::str_buffer(""), zmq::send_flags::none);
   }

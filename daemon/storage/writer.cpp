@@ -82,7 +82,7 @@ void Writer::run() {
                   result.error().message);
       for (const auto& s : batch) {
         protocol::Rejection r{s.seq, protocol::Code::unavailable, "", "the store could not commit; resend later"};
-        replies.push_back({s.identity, protocol::encode_nack(r)});
+        replies.push_back({s.peer, protocol::encode_nack(r)});
       }
       // Stage outcomes are kept and tried again: the posts stay `received`
       // in the store until they are committed.
@@ -99,7 +99,7 @@ void Writer::run() {
       std::vector<Post> fresh;
       for (std::size_t i = 0; i < batch.size(); ++i) {
         const auto& outcome = (*result)[i];
-        replies.push_back({batch[i].identity,
+        replies.push_back({batch[i].peer,
                            protocol::encode_ack(batch[i].seq, outcome.duplicate, outcome.post_id)});
         if (outcome.duplicate) {
           ++counters_.duplicates;

@@ -23,14 +23,21 @@ class logger;
 
 namespace relais::daemon {
 
+// Who to answer: the ZeroMQ peer, and whether it framed its request
+// REQ-style with an empty delimiter (then its reply needs one too).
+struct Peer {
+  std::string identity;
+  bool delimited = false;
+};
+
 struct Submission {
-  std::string identity;  // the ZeroMQ peer to answer
+  Peer peer;
   std::uint64_t seq = 0;
   Post post;
 };
 
 struct Reply {
-  std::string identity;
+  Peer peer;
   std::string frame;
 };
 

@@ -26,12 +26,12 @@ TempDir::~TempDir() {
 
 std::filesystem::path bin_dir() {
   const char* v = std::getenv("RELAIS_BIN_DIR");
-  return v != nullptr ? v : ".";
+  return v != nullptr ? v : RELAIS_BIN_DIR;
 }
 
 std::filesystem::path source_dir() {
   const char* v = std::getenv("RELAIS_SOURCE_DIR");
-  return v != nullptr ? v : ".";
+  return v != nullptr ? v : RELAIS_SOURCE_DIR;
 }
 
 void write_file(const std::filesystem::path& file, const std::string& text) {
