@@ -164,6 +164,18 @@ void exec(sqlite3* db, const char* sql) {
   }
 }
 
+// A consistent view across several SELECTs, ended when it goes out of scope.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(sqlite3* db) : db_(db) { exec(db_, "BEGIN"); }
+  ~ReadTransaction() { sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  sqlite3* db_;
+};
+
 int user_version(sqlite3* db) {
   Stmt s(db, "PRAGMA user_version");
   return s.step() ? static_cast<int>(s.integer(0)) : 0;
@@ -305,11 +317,7 @@ class SqliteStore final : public Store {
   Expected<std::optional<StoredPost>> get_post(std::int64_t id) override {
     try {
       // One read transaction, so the post and its trail agree.
-      exec(db_.get(), "BEGIN");
-      struct End {
-        sqlite3* db;
-        ~End() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
-      } end{db_.get()};
+      const ReadTransaction snapshot(db_.get());
       Stmt s(db_.get(),
              "SELECT id, source, external_id, channel, sender, subject, text, lang, fields, private, "
              "received_at, state, ingested_at, action, score, kind, categories, urgency, area, "
@@ -361,11 +369,7 @@ class SqliteStore final : public Store {
 
   Expected<StoreStats> stats() override {
     try {
-      exec(db_.get(), "BEGIN");
-      struct End {
-        sqlite3* db;
-        ~End() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
-      } end{db_.get()};
+      const ReadTransaction snapshot(db_.get());
       StoreStats st;
       st.schema_version = user_version(db_.get());
       Stmt a(db_.get(), "SELECT state, count(*) FROM posts GROUP BY state");
