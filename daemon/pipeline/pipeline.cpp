@@ -158,7 +158,7 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
     record.state = state::accepted;
     record.events.push_back({"not_routed", "route",
                              json::serialize(json::object{
-                                 {"reason", "only requests are routed; this post is a " +
+                                 {"reason", "only requests are routed; this post's kind is " +
                                                 std::string(to_string(triage.kind))}})});
     return record;
   }
