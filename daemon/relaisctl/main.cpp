@@ -1,5 +1,6 @@
 // relaisctl: the operator's command line. Talks to relaisd over the same
 // ZeroMQ protocol as the sources (sdk/PROTOCOL.md).
+#include <array>
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <fstream>
@@ -51,6 +52,11 @@ relais::Expected<json::value> query(const Options& o, const relais::protocol::Qu
 std::string str(const json::value& v) {
   if (v.is_string()) return std::string(v.get_string());
   if (v.is_null()) return "-";
+  if (v.is_double()) {
+    std::array<char, 32> buf{};
+    std::snprintf(buf.data(), buf.size(), "%g", v.get_double());
+    return buf.data();
+  }
   return json::serialize(v);
 }
 
