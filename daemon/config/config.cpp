@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -82,6 +83,7 @@ class TableReader {
     if (const auto* f = node->as_floating_point()) value = f->get();
     else if (const auto* i = node->as_integer()) value = static_cast<double>(i->get());
     else return fail(*node, key, "expected a number");
+    if (!std::isfinite(value)) return fail(*node, key, "expected a finite number");
     if (value < min) return fail(*node, key, "expected a number of at least " + std::to_string(min));
     out = value;
   }
@@ -160,6 +162,12 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
     r.size("max_message_bytes", config.max_message_bytes, 1024, 16 * 1024 * 1024);
     r.size("max_text_bytes", config.max_text_bytes, 256, 16 * 1024 * 1024);
     r.size("batch_max", config.batch_max, 1, 100000);
+    if (config.max_text_bytes > config.max_message_bytes) {
+      const auto* node = t.get("max_text_bytes");
+      r.fail(node != nullptr ? *node : *t.get("max_message_bytes"), node != nullptr ? "max_text_bytes" : "max_message_bytes",
+             "expected at most ingest.max_message_bytes (" + std::to_string(config.max_message_bytes) +
+                 "), got " + std::to_string(config.max_text_bytes));
+    }
   });
   section("storage", [&](TableReader& r, const toml::table&) {
     r.string("backend", config.backend, {"sqlite"});
@@ -183,11 +191,6 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
 
   if (!overrides.state_dir.empty()) config.state_dir = overrides.state_dir;
   if (overrides.verbose && config.log_level != "trace") config.log_level = "debug";
-  if (config.max_text_bytes > config.max_message_bytes) {
-    return Error{"config",
-                 file.string() + ": ingest.max_text_bytes: expected at most ingest.max_message_bytes",
-                 "ingest.max_text_bytes"};
-  }
   if (config.endpoints.empty()) config.endpoints.push_back(config.ingest_socket());
   return config;
 }

@@ -141,7 +141,10 @@ struct Ingest::Impl {
                                             {router.handle(), 0, ZMQ_POLLIN, 0}}};
       const int count = stopping ? 1 : 2;
       try {
-        zmq::poll(items.data(), count, std::chrono::milliseconds(-1));
+        // While stopping, the writer lowers its count just after its last
+        // replies went out: look again shortly rather than wait for a
+        // message that may not come.
+        zmq::poll(items.data(), count, std::chrono::milliseconds(stopping ? 5 : -1));
       } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) continue;
         log->critical("poll_failed error=\"{}\"", e.what());

@@ -95,14 +95,19 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
   std::optional<std::string> failed_step;
   for (const auto& step : moderators_) {
     const std::size_t before = verdict.findings.size();
+    std::optional<std::string> error;
     try {
       step->moderate(post, verdict.findings);
     } catch (const std::exception& e) {
+      error = e.what();
+    } catch (...) {
+      error = "unknown exception";
+    }
+    if (error) {
       verdict.findings.resize(before);
       failed_step = "moderate:" + std::string(step->name());
-      record.events.push_back({"stage_error", *failed_step,
-                               json::serialize(json::object{{"error", e.what()}})});
-      log_->error("stage_error step={} post={} error=\"{}\"", *failed_step, post.id, e.what());
+      record.events.push_back({"stage_error", *failed_step, json::serialize(json::object{{"error", *error}})});
+      log_->error("stage_error step={} post={} error=\"{}\"", *failed_step, post.id, *error);
       break;
     }
     for (std::size_t i = before; i < verdict.findings.size(); ++i) {
@@ -117,7 +122,12 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
   Action by_score = Action::accept;
   if (verdict.score >= config.reject_score) by_score = Action::reject;
   else if (verdict.score >= config.hold_score) by_score = Action::hold;
-  verdict.action = forced ? std::max(*forced, by_score) : by_score;
+  // A forced hold or reject raises the action above what the score says; a
+  // forced accept (an allow-list) overrides the score unless another
+  // finding forces more.
+  if (!forced) verdict.action = by_score;
+  else if (*forced == Action::accept) verdict.action = Action::accept;
+  else verdict.action = std::max(*forced, by_score);
   if (failed_step && verdict.action == Action::accept) verdict.action = Action::hold;
   record.events.push_back({"moderated", "moderate", json::serialize(findings_detail(verdict, record.finding_stages))});
 
@@ -129,12 +139,18 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
   // Triage runs for held posts too: a moderator sees what the need is.
   Triage triage;
   for (const auto& step : triagers_) {
+    std::optional<std::string> error;
     try {
       step->triage(post, triage);
     } catch (const std::exception& e) {
+      error = e.what();
+    } catch (...) {
+      error = "unknown exception";
+    }
+    if (error) {
       const std::string name = "triage:" + std::string(step->name());
-      record.events.push_back({"stage_error", name, json::serialize(json::object{{"error", e.what()}})});
-      log_->error("stage_error step={} post={} error=\"{}\"", name, post.id, e.what());
+      record.events.push_back({"stage_error", name, json::serialize(json::object{{"error", *error}})});
+      log_->error("stage_error step={} post={} error=\"{}\"", name, post.id, *error);
       if (verdict.action == Action::accept) verdict.action = Action::hold;
     }
   }

@@ -24,14 +24,30 @@ std::size_t count_of(std::string_view haystack, std::string_view needle) {
   return n;
 }
 
+// A link starts with a scheme, or with "www." not right after one.
+std::size_t count_links(std::string_view text) {
+  std::size_t n = 0;
+  for (std::size_t pos = 0; pos < text.size(); ++pos) {
+    const auto rest = text.substr(pos);
+    if (rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("hxxp://") ||
+        rest.starts_with("hxxps://")) {
+      ++n;
+      pos = text.find_first_of(" \t\r\n", pos);
+      if (pos == std::string_view::npos) break;
+    } else if (rest.starts_with("www.")) {
+      ++n;
+    }
+  }
+  return n;
+}
+
 class BasicModerator final : public Moderator {
  public:
   std::string_view name() const noexcept override { return "basic"; }
 
   void moderate(const Post& post, std::vector<Finding>& findings) override {
     const std::string text = ascii_lower(post.text);
-    const std::size_t links = count_of(text, "http://") + count_of(text, "https://") +
-                              count_of(text, "hxxp://") + count_of(text, "www.");
+    const std::size_t links = count_links(text);
     if (links >= 3) {
       findings.push_back({"MANY_LINKS", 3.0,
                           std::to_string(links) + " links in the text: bulk messages carry many",
@@ -104,7 +120,11 @@ class BasicTriager final : public Triager {
         " je ", " le ", " la ", " les ", " des ", " pour ", " est ", " une ", " pas ", " bonjour"};
     static constexpr std::array<std::string_view, 10> kEnglish = {
         " i ", " the ", " and ", " for ", " is ", " to ", " my ", " of ", " you ", " hello"};
-    const std::string padded = " " + text + " ";
+    // Words are compared between spaces: every other character separates.
+    std::string padded = " " + text + " ";
+    for (auto& c : padded) {
+      if (std::isalnum(static_cast<unsigned char>(c)) == 0 && (static_cast<unsigned char>(c) < 0x80)) c = ' ';
+    }
     std::size_t fr = 0;
     std::size_t en = 0;
     for (auto w : kFrench) fr += count_of(padded, w);

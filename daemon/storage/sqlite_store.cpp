@@ -241,11 +241,15 @@ class SqliteStore final : public Store {
                                std::to_string(version) + "; start relaisd once to migrate it to " +
                                std::to_string(kSchemaVersion));
     }
-    if (!read_only_ && (options.migrate_to == 0 || options.migrate_to == kSchemaVersion)) prepare();
+    if (!read_only_ && (options.migrate_to == 0 || options.migrate_to == kSchemaVersion)) {
+      prepare();
+      writable_ = true;
+    }
   }
 
   Expected<std::vector<IngestOutcome>> commit(std::span<const Post> posts,
                                               std::span<const StageRecord> records) override {
+    if (!writable_) return Error{"storage", "this store connection is read-only", ""};
     try {
       exec(db_.get(), "BEGIN IMMEDIATE");
       std::vector<IngestOutcome> outcomes;
@@ -379,7 +383,7 @@ class SqliteStore final : public Store {
       }
       Stmt b(db_.get(), "SELECT source, count(*) FROM posts GROUP BY source");
       while (b.step()) st.by_source[b.text(0)] = b.integer(1);
-      Stmt c(db_.get(), "SELECT max(id) FROM events");
+      Stmt c(db_.get(), "SELECT count(*) FROM events");
       if (c.step()) st.events = c.integer(0);
       return st;
     } catch (const std::exception& e) {
@@ -509,6 +513,7 @@ class SqliteStore final : public Store {
 
   Db db_;
   bool read_only_;
+  bool writable_ = false;  // read-write, at the newest schema, statements prepared
   Stmt insert_post_, find_post_, insert_event_, insert_finding_, update_moderated_, update_triaged_;
 };
 

@@ -90,9 +90,14 @@ bool valid_timestamp(std::string_view s) noexcept {
       s[13] != ':' || !digits(s, 14, 2) || s[16] != ':' || !digits(s, 17, 2)) {
     return false;
   }
+  const int year = number(s, 0, 4);
   const int month = number(s, 5, 2);
   const int day = number(s, 8, 2);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || number(s, 11, 2) > 23 ||
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12) return false;
+  const int month_days = kDays[static_cast<std::size_t>(month - 1)] + (month == 2 && leap ? 1 : 0);
+  if (day < 1 || day > month_days || number(s, 11, 2) > 23 ||
       number(s, 14, 2) > 59 || number(s, 17, 2) > 60) {
     return false;
   }
@@ -381,6 +386,11 @@ Request parse_request(std::string_view frame, const Limits& limits) {
     if (!fault && q.what != "posts" && q.what != "post" && q.what != "stats") {
       r.fail(Code::invalid_value, "query", "must be posts, post or stats");
     }
+    if (!fault && !q.state.empty() && q.state != "received" && q.state != "held" &&
+        q.state != "rejected" && q.state != "accepted" && q.state != "routed" && q.state != "unrouted") {
+      r.fail(Code::invalid_value, "state",
+             "must be received, held, rejected, accepted, routed or unrouted");
+    }
     if (!fault && q.what == "post" && q.id <= 0) {
       r.fail(Code::missing_field, "id", "a post query needs a positive id");
     }
@@ -490,8 +500,9 @@ std::optional<Reply> parse_reply(std::string_view frame) {
     const auto* x = o.if_contains(key);
     return (x != nullptr && x->is_string()) ? std::string(x->get_string()) : std::string();
   };
-  if (const auto* s = o.if_contains("seq"); s != nullptr && s->is_number()) {
-    r.seq = s->to_number<std::uint64_t>();
+  if (const auto* s = o.if_contains("seq"); s != nullptr) {
+    if (s->is_uint64()) r.seq = s->get_uint64();
+    else if (s->is_int64() && s->get_int64() >= 0) r.seq = static_cast<std::uint64_t>(s->get_int64());
   }
   r.status = str("status");
   r.code = str("code");

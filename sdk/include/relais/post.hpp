@@ -52,7 +52,9 @@ struct Finding {
   std::string symbol;
   double score = 0.0;
   std::string description;
-  std::optional<Action> forced;  // overrides the score thresholds
+  // hold or reject: at least that, whatever the score; accept: accept
+  // whatever the score (an allow-list), unless another finding forces more.
+  std::optional<Action> forced;
   std::vector<Redaction> redactions;
 };
 
