@@ -89,8 +89,9 @@ Status Daemon::start() {
   });
   d.pipeline->add_moderator(make_basic_moderator());
   d.pipeline->add_triager(make_basic_triager());
-  d.writer = std::make_unique<Writer>(*d.store, d.config, d.counters, Ingest::reply_sink(d.context),
-                                      [&d](std::vector<Post> posts) { d.pipeline->enqueue(std::move(posts)); });
+  d.writer =
+      std::make_unique<Writer>(*d.store, d.config, d.counters, Ingest::reply_sink(d.context),
+                               [&d](std::vector<Post> posts) { d.pipeline->enqueue(std::move(posts)); });
   d.writer->start();
   d.pipeline->start();
   if (!unfinished.empty()) {

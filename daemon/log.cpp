@@ -13,8 +13,6 @@ std::shared_ptr<spdlog::logger> component_logger(const std::string& name) {
   return logger;
 }
 
-void set_log_level(std::string_view level) {
-  spdlog::set_level(spdlog::level::from_str(std::string(level)));
-}
+void set_log_level(std::string_view level) { spdlog::set_level(spdlog::level::from_str(std::string(level))); }
 
 }  // namespace relais::daemon

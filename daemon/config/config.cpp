@@ -1,17 +1,16 @@
 #include "config/config.hpp"
 
+#include <toml++/toml.h>
 #include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace relais::daemon {
 namespace {
 
 std::string where(const std::filesystem::path& file, const toml::source_region& region) {
-  return file.string() + ":" + std::to_string(region.begin.line) + ":" +
-         std::to_string(region.begin.column);
+  return file.string() + ":" + std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column);
 }
 
 // Reads one table; every key must be consumed, so a typo is an error.
@@ -27,8 +26,7 @@ class TableReader {
 
   void fail_at(const toml::source_region& region, std::string_view key, const std::string& expected) {
     if (fault_) return;
-    fault_ = Error{"config", where(file_, region) + ": " + qualified(key) + ": " + expected,
-                   qualified(key)};
+    fault_ = Error{"config", where(file_, region) + ": " + qualified(key) + ": " + expected, qualified(key)};
   }
 
   std::string qualified(std::string_view key) const {
@@ -80,9 +78,12 @@ class TableReader {
     const auto* node = get(key);
     if (node == nullptr) return;
     double value = 0;
-    if (const auto* f = node->as_floating_point()) value = f->get();
-    else if (const auto* i = node->as_integer()) value = static_cast<double>(i->get());
-    else return fail(*node, key, "expected a number");
+    if (const auto* f = node->as_floating_point())
+      value = f->get();
+    else if (const auto* i = node->as_integer())
+      value = static_cast<double>(i->get());
+    else
+      return fail(*node, key, "expected a number");
     if (!std::isfinite(value)) return fail(*node, key, "expected a finite number");
     if (value < min) return fail(*node, key, "expected a number of at least " + std::to_string(min));
     out = value;
@@ -154,8 +155,8 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
     if (const auto* arr = t.get_as<toml::array>("endpoints")) {
       for (const auto& item : *arr) {
         if (const auto* s = item.as_string(); s != nullptr && !valid_endpoint(s->get())) {
-          r.fail(item, "endpoints", "expected ipc://, tcp:// or inproc:// endpoints, got \"" +
-                                        s->get() + "\"");
+          r.fail(item, "endpoints",
+                 "expected ipc://, tcp:// or inproc:// endpoints, got \"" + s->get() + "\"");
         }
       }
     }
@@ -164,7 +165,8 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
     r.size("batch_max", config.batch_max, 1, 100000);
     if (config.max_text_bytes > config.max_message_bytes) {
       const auto* node = t.get("max_text_bytes");
-      r.fail(node != nullptr ? *node : *t.get("max_message_bytes"), node != nullptr ? "max_text_bytes" : "max_message_bytes",
+      r.fail(node != nullptr ? *node : *t.get("max_message_bytes"),
+             node != nullptr ? "max_text_bytes" : "max_message_bytes",
              "expected at most ingest.max_message_bytes (" + std::to_string(config.max_message_bytes) +
                  "), got " + std::to_string(config.max_text_bytes));
     }

@@ -125,31 +125,33 @@ struct Control::Impl {
       }
     }
     const auto cfg = config.get();
-    const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now() - started)
-                            .count();
+    const auto uptime =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - started).count();
     return json::value(json::object{
         {"version", RELAIS_VERSION},
         {"uptime_seconds", uptime},
-        {"store", {{"schema_version", st->schema_version},
-                   {"posts", st->posts},
-                   {"events", st->events},
-                   {"by_state", std::move(by_state)},
-                   {"by_source", std::move(by_source)}}},
-        {"ingest", {{"messages", counters.messages.load()},
-                    {"stored", counters.stored.load()},
-                    {"duplicates", counters.duplicates.load()},
-                    {"rejected", counters.rejected.load()},
-                    {"rejected_by_code", std::move(rejected)},
-                    {"queries", counters.queries.load()}}},
-        {"storage", {{"commits", counters.commits.load()},
-                     {"commit_failures", counters.commit_failures.load()}}},
+        {"store",
+         {{"schema_version", st->schema_version},
+          {"posts", st->posts},
+          {"events", st->events},
+          {"by_state", std::move(by_state)},
+          {"by_source", std::move(by_source)}}},
+        {"ingest",
+         {{"messages", counters.messages.load()},
+          {"stored", counters.stored.load()},
+          {"duplicates", counters.duplicates.load()},
+          {"rejected", counters.rejected.load()},
+          {"rejected_by_code", std::move(rejected)},
+          {"queries", counters.queries.load()}}},
+        {"storage",
+         {{"commits", counters.commits.load()}, {"commit_failures", counters.commit_failures.load()}}},
         {"pipeline", {{"processed", counters.processed.load()}}},
-        {"config", {{"file", cfg->file.string()},
-                    {"generation", counters.config_generation.load()},
-                    {"reload_failures", counters.reload_failures.load()},
-                    {"last_reload_error", counters.reload_error()},
-                    {"max_text_bytes", cfg->max_text_bytes}}}});
+        {"config",
+         {{"file", cfg->file.string()},
+          {"generation", counters.config_generation.load()},
+          {"reload_failures", counters.reload_failures.load()},
+          {"last_reload_error", counters.reload_error()},
+          {"max_text_bytes", cfg->max_text_bytes}}}});
   }
 
   zmq::socket_t in{context, zmq::socket_type::pull};

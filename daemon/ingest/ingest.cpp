@@ -59,7 +59,8 @@ struct Ingest::Impl {
     // The peer may have gone; a lost reply is recovered by the client's resend.
     try {
       router.send(zmq::buffer(peer.identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-      if (peer.delimited) router.send(zmq::str_buffer(""), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      if (peer.delimited)
+        router.send(zmq::str_buffer(""), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       router.send(zmq::buffer(frame), zmq::send_flags::dontwait);
     } catch (const zmq::error_t& e) {
       log->debug("reply_dropped error=\"{}\"", e.what());
@@ -97,7 +98,7 @@ struct Ingest::Impl {
       Peer peer{frames.front().to_string(), body == 2};
       if (frames.size() != body + 1) {
         reject(peer, {std::nullopt, protocol::Code::bad_json, "",
-                          "a message is one frame holding one JSON object"});
+                      "a message is one frame holding one JSON object"});
         continue;
       }
       auto request = protocol::parse_request(frames[body].to_string_view(), limits);
@@ -137,8 +138,8 @@ struct Ingest::Impl {
 
   void run() {
     while (true) {
-      std::array<zmq::pollitem_t, 2> items{{{replies.handle(), 0, ZMQ_POLLIN, 0},
-                                            {router.handle(), 0, ZMQ_POLLIN, 0}}};
+      std::array<zmq::pollitem_t, 2> items{
+          {{replies.handle(), 0, ZMQ_POLLIN, 0}, {router.handle(), 0, ZMQ_POLLIN, 0}}};
       const int count = stopping ? 1 : 2;
       try {
         // While stopping, the writer lowers its count just after its last

@@ -18,7 +18,9 @@ Pipeline::~Pipeline() { stop(); }
 void Pipeline::add_moderator(std::unique_ptr<Moderator> step) { moderators_.push_back(std::move(step)); }
 void Pipeline::add_triager(std::unique_ptr<Triager> step) { triagers_.push_back(std::move(step)); }
 
-void Pipeline::start() { thread_ = std::thread([this] { run(); }); }
+void Pipeline::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void Pipeline::stop() {
   {
@@ -106,7 +108,8 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
     if (error) {
       verdict.findings.resize(before);
       failed_step = "moderate:" + std::string(step->name());
-      record.events.push_back({"stage_error", *failed_step, json::serialize(json::object{{"error", *error}})});
+      record.events.push_back(
+          {"stage_error", *failed_step, json::serialize(json::object{{"error", *error}})});
       log_->error("stage_error step={} post={} error=\"{}\"", *failed_step, post.id, *error);
       break;
     }
@@ -120,16 +123,22 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
     if (f.forced && (!forced || *f.forced > *forced)) forced = f.forced;
   }
   Action by_score = Action::accept;
-  if (verdict.score >= config.reject_score) by_score = Action::reject;
-  else if (verdict.score >= config.hold_score) by_score = Action::hold;
+  if (verdict.score >= config.reject_score)
+    by_score = Action::reject;
+  else if (verdict.score >= config.hold_score)
+    by_score = Action::hold;
   // A forced hold or reject raises the action above what the score says; a
   // forced accept (an allow-list) overrides the score unless another
   // finding forces more.
-  if (!forced) verdict.action = by_score;
-  else if (*forced == Action::accept) verdict.action = Action::accept;
-  else verdict.action = std::max(*forced, by_score);
+  if (!forced)
+    verdict.action = by_score;
+  else if (*forced == Action::accept)
+    verdict.action = Action::accept;
+  else
+    verdict.action = std::max(*forced, by_score);
   if (failed_step && verdict.action == Action::accept) verdict.action = Action::hold;
-  record.events.push_back({"moderated", "moderate", json::serialize(findings_detail(verdict, record.finding_stages))});
+  record.events.push_back(
+      {"moderated", "moderate", json::serialize(findings_detail(verdict, record.finding_stages))});
 
   if (verdict.action == Action::reject) {
     record.state = state::rejected;
@@ -172,10 +181,10 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
 
   if (triage.kind != Kind::request) {
     record.state = state::accepted;
-    record.events.push_back({"not_routed", "route",
-                             json::serialize(json::object{
-                                 {"reason", "only requests are routed; this post's kind is " +
-                                                std::string(to_string(triage.kind))}})});
+    record.events.push_back(
+        {"not_routed", "route",
+         json::serialize(json::object{{"reason", "only requests are routed; this post's kind is " +
+                                                     std::string(to_string(triage.kind))}})});
     return record;
   }
   const RouteDecision decision = route(post, triage, config);
@@ -185,7 +194,8 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
   r["destinations"] = std::move(dests);
   r["reason"] = decision.reason;
   record.state = decision.destinations.empty() ? state::unrouted : state::routed;
-  record.events.push_back({record.state == state::routed ? "routed" : "unrouted", "route", json::serialize(r)});
+  record.events.push_back(
+      {record.state == state::routed ? "routed" : "unrouted", "route", json::serialize(r)});
   return record;
 }
 

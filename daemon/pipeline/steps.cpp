@@ -49,7 +49,8 @@ class BasicModerator final : public Moderator {
     const std::string text = ascii_lower(post.text);
     const std::size_t links = count_links(text);
     if (links >= 3) {
-      findings.push_back({"MANY_LINKS", 3.0,
+      findings.push_back({"MANY_LINKS",
+                          3.0,
                           std::to_string(links) + " links in the text: bulk messages carry many",
                           std::nullopt,
                           {}});

@@ -1,7 +1,7 @@
 // relaisctl: the operator's command line. Talks to relaisd over the same
 // ZeroMQ protocol as the sources (sdk/PROTOCOL.md).
-#include <array>
 #include <CLI/CLI.hpp>
+#include <array>
 #include <boost/json.hpp>
 #include <fstream>
 #include <iostream>
@@ -38,8 +38,10 @@ relais::Expected<json::value> query(const Options& o, const relais::protocol::Qu
   s.send(zmq::buffer(relais::protocol::encode_query(1, q)), zmq::send_flags::none);
   zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
   if (zmq::poll(&item, 1, std::chrono::milliseconds(o.timeout_ms)) == 0) {
-    return relais::Error{"timeout", "relaisd did not answer at " + o.ep() + " within " +
-                                        std::to_string(o.timeout_ms) + " ms (is it running?)", ""};
+    return relais::Error{"timeout",
+                         "relaisd did not answer at " + o.ep() + " within " + std::to_string(o.timeout_ms) +
+                             " ms (is it running?)",
+                         ""};
   }
   zmq::message_t msg;
   (void)s.recv(msg);
@@ -124,7 +126,8 @@ int cmd_submit(const Options& o, const std::string& file) {
         break;
       default:
         ++rejected;
-        std::cerr << "rejected external_id=" << r.external_id << " code=" << r.code << ": " << r.message << "\n";
+        std::cerr << "rejected external_id=" << r.external_id << " code=" << r.code << ": " << r.message
+                  << "\n";
     }
   };
   relais::Client client(copts);
@@ -134,7 +137,8 @@ int cmd_submit(const Options& o, const std::string& file) {
   if (!client.flush(std::chrono::milliseconds(o.timeout_ms * 2))) {
     return fail("relaisd did not acknowledge every post at " + o.ep() + " (is it running?)");
   }
-  if (rejected > 0) return fail(std::to_string(rejected) + " of " + std::to_string(posts.size()) + " posts refused");
+  if (rejected > 0)
+    return fail(std::to_string(rejected) + " of " + std::to_string(posts.size()) + " posts refused");
   std::cerr << "submitted " << posts.size() << ": " << stored << " stored, " << duplicates << " duplicate\n";
   return 0;
 }
@@ -172,9 +176,11 @@ int cmd_show(const Options& o, std::int64_t id) {
             << "source: " << str(p.at("source")) << "  external_id: " << str(p.at("external_id"))
             << "  channel: " << str(p.at("channel")) << "\n"
             << "sender: " << str(p.at("sender")) << "\n"
-            << "received_at: " << str(p.at("received_at")) << "  ingested_at: " << str(p.at("ingested_at")) << "\n"
+            << "received_at: " << str(p.at("received_at")) << "  ingested_at: " << str(p.at("ingested_at"))
+            << "\n"
             << "subject: " << str(p.at("subject")) << "\n"
-            << "text:\n" << str(p.at("text")) << "\n";
+            << "text:\n"
+            << str(p.at("text")) << "\n";
   for (const auto* key : {"fields", "private"}) {
     const auto& m = p.at(key).as_object();
     if (!m.empty()) std::cout << key << ": " << json::serialize(m) << "\n";

@@ -217,23 +217,24 @@ std::vector<std::string> json_to_list(const std::string& text) {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(const std::filesystem::path& file, const SqliteOptions& options) : read_only_(options.read_only) {
-    const int flags = options.read_only ? SQLITE_OPEN_READONLY
-                                        : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  SqliteStore(const std::filesystem::path& file, const SqliteOptions& options)
+      : read_only_(options.read_only) {
+    const int flags = options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(file.c_str(), db_.out(), flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
       throw std::runtime_error(file.string() + ": cannot open the database: " + db_.error());
     }
     sqlite3_busy_timeout(db_.get(), 5000);
     const int version = user_version(db_.get());
     if (version > kSchemaVersion) {
-      throw std::runtime_error(file.string() + ": the database has schema version " +
-                               std::to_string(version) + ", written by a newer relais; this build knows up to " +
-                               std::to_string(kSchemaVersion) + ". Upgrade relais or use a copy made before.");
+      throw std::runtime_error(
+          file.string() + ": the database has schema version " + std::to_string(version) +
+          ", written by a newer relais; this build knows up to " + std::to_string(kSchemaVersion) +
+          ". Upgrade relais or use a copy made before.");
     }
     if (!read_only_) {
       exec(db_.get(), "PRAGMA journal_mode=WAL");
-      exec(db_.get(), options.synchronous == "normal" ? "PRAGMA synchronous=NORMAL"
-                                                      : "PRAGMA synchronous=FULL");
+      exec(db_.get(),
+           options.synchronous == "normal" ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL");
       exec(db_.get(), "PRAGMA foreign_keys=ON");
       migrate(options.migrate_to == 0 ? kSchemaVersion : options.migrate_to);
     } else if (version != kSchemaVersion) {
@@ -417,8 +418,8 @@ class SqliteStore final : public Store {
                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,'received') "
                         "ON CONFLICT(source, external_id) DO NOTHING");
     find_post_ = Stmt(db_.get(), "SELECT id FROM posts WHERE source = ? AND external_id = ?");
-    insert_event_ = Stmt(db_.get(),
-                         "INSERT INTO events(post_id, at, type, actor, detail) VALUES (?,?,?,?,?)");
+    insert_event_ =
+        Stmt(db_.get(), "INSERT INTO events(post_id, at, type, actor, detail) VALUES (?,?,?,?,?)");
     insert_finding_ = Stmt(db_.get(),
                            "INSERT INTO findings(post_id, stage, symbol, score, description, forced) "
                            "VALUES (?,?,?,?,?,?)");
@@ -477,7 +478,7 @@ class SqliteStore final : public Store {
           .bind(4, f.score)
           .bind(5, f.description)
           .bind_optional(6, f.forced ? std::optional<std::string>(std::string(to_string(*f.forced)))
-                            : std::optional<std::string>())
+                                     : std::optional<std::string>())
           .run();
     }
     if (r.triage) {
@@ -491,7 +492,13 @@ class SqliteStore final : public Store {
           .run();
     }
     for (const auto& e : r.events) {
-      insert_event_.reset().bind(1, r.post_id).bind(2, now).bind(3, e.type).bind(4, e.actor).bind(5, e.detail_json).run();
+      insert_event_.reset()
+          .bind(1, r.post_id)
+          .bind(2, now)
+          .bind(3, e.type)
+          .bind(4, e.actor)
+          .bind(5, e.detail_json)
+          .run();
     }
   }
 

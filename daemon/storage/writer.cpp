@@ -18,7 +18,9 @@ Writer::Writer(Store& store, const LiveConfig& config, Counters& counters, Reply
 
 Writer::~Writer() { stop(); }
 
-void Writer::start() { thread_ = std::thread([this] { run(); }); }
+void Writer::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void Writer::stop() {
   {
@@ -81,7 +83,8 @@ void Writer::run() {
       log_->error("commit_failed posts={} records={} error=\"{}\"", batch.size(), records.size(),
                   result.error().message);
       for (const auto& s : batch) {
-        protocol::Rejection r{s.seq, protocol::Code::unavailable, "", "the store could not commit; resend later"};
+        protocol::Rejection r{s.seq, protocol::Code::unavailable, "",
+                              "the store could not commit; resend later"};
         replies.push_back({s.peer, protocol::encode_nack(r)});
       }
       // Stage outcomes are kept and tried again: the posts stay `received`
@@ -99,8 +102,8 @@ void Writer::run() {
       std::vector<Post> fresh;
       for (std::size_t i = 0; i < batch.size(); ++i) {
         const auto& outcome = (*result)[i];
-        replies.push_back({batch[i].peer,
-                           protocol::encode_ack(batch[i].seq, outcome.duplicate, outcome.post_id)});
+        replies.push_back(
+            {batch[i].peer, protocol::encode_ack(batch[i].seq, outcome.duplicate, outcome.post_id)});
         if (outcome.duplicate) {
           ++counters_.duplicates;
         } else {

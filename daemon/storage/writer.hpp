@@ -46,8 +46,7 @@ class Writer {
   using ReplySink = std::function<void(std::vector<Reply>)>;  // runs on the writer thread
   using StoredSink = std::function<void(std::vector<Post>)>;  // newly stored posts
 
-  Writer(Store& store, const LiveConfig& config, Counters& counters, ReplySink replies,
-         StoredSink stored);
+  Writer(Store& store, const LiveConfig& config, Counters& counters, ReplySink replies, StoredSink stored);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;

@@ -96,8 +96,7 @@ struct Client::Impl {
     if (it == in_flight.end()) return;  // the answer to an earlier attempt
     if (reply->type == "ack") {
       complete(it->first, it->second,
-               reply->status == "duplicate" ? SubmitStatus::duplicate : SubmitStatus::stored,
-               &*reply, now);
+               reply->status == "duplicate" ? SubmitStatus::duplicate : SubmitStatus::stored, &*reply, now);
       ++completed;
     } else if (reply->type == "nack" && !protocol::is_retryable(reply->code)) {
       complete(it->first, it->second, SubmitStatus::rejected, &*reply, now);
@@ -168,9 +167,7 @@ Expected<std::uint64_t> Client::submit(const Post& post, std::chrono::millisecon
   return seq;
 }
 
-std::size_t Client::poll(std::chrono::milliseconds wait) {
-  return impl_->pump(Clock::now() + wait);
-}
+std::size_t Client::poll(std::chrono::milliseconds wait) { return impl_->pump(Clock::now() + wait); }
 
 bool Client::flush(std::chrono::milliseconds timeout) {
   const auto until = Clock::now() + timeout;

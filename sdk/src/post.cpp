@@ -23,8 +23,7 @@ std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& ta
 }
 
 template <class E, std::size_t N>
-std::optional<E> parse_of(const std::array<std::pair<E, std::string_view>, N>& table,
-                          std::string_view text) {
+std::optional<E> parse_of(const std::array<std::pair<E, std::string_view>, N>& table, std::string_view text) {
   for (const auto& [value, name] : table) {
     if (name == text) return value;
   }
@@ -37,8 +36,6 @@ std::string_view to_string(Kind kind) noexcept { return name_of(kKinds, kind); }
 std::string_view to_string(Urgency urgency) noexcept { return name_of(kUrgencies, urgency); }
 std::optional<Action> parse_action(std::string_view text) noexcept { return parse_of(kActions, text); }
 std::optional<Kind> parse_kind(std::string_view text) noexcept { return parse_of(kKinds, text); }
-std::optional<Urgency> parse_urgency(std::string_view text) noexcept {
-  return parse_of(kUrgencies, text);
-}
+std::optional<Urgency> parse_urgency(std::string_view text) noexcept { return parse_of(kUrgencies, text); }
 
 }  // namespace relais

@@ -11,16 +11,26 @@ namespace json = boost::json;
 
 std::string_view code_name(Code code) noexcept {
   switch (code) {
-    case Code::bad_json: return "bad_json";
-    case Code::bad_utf8: return "bad_utf8";
-    case Code::too_large: return "too_large";
-    case Code::unsupported_version: return "unsupported_version";
-    case Code::unknown_type: return "unknown_type";
-    case Code::missing_field: return "missing_field";
-    case Code::wrong_type: return "wrong_type";
-    case Code::invalid_value: return "invalid_value";
-    case Code::unknown_field: return "unknown_field";
-    case Code::unavailable: return "unavailable";
+    case Code::bad_json:
+      return "bad_json";
+    case Code::bad_utf8:
+      return "bad_utf8";
+    case Code::too_large:
+      return "too_large";
+    case Code::unsupported_version:
+      return "unsupported_version";
+    case Code::unknown_type:
+      return "unknown_type";
+    case Code::missing_field:
+      return "missing_field";
+    case Code::wrong_type:
+      return "wrong_type";
+    case Code::invalid_value:
+      return "invalid_value";
+    case Code::unknown_field:
+      return "unknown_field";
+    case Code::unavailable:
+      return "unavailable";
   }
   return "unavailable";
 }
@@ -97,8 +107,8 @@ bool valid_timestamp(std::string_view s) noexcept {
   static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (month < 1 || month > 12) return false;
   const int month_days = kDays[static_cast<std::size_t>(month - 1)] + (month == 2 && leap ? 1 : 0);
-  if (day < 1 || day > month_days || number(s, 11, 2) > 23 ||
-      number(s, 14, 2) > 59 || number(s, 17, 2) > 60) {
+  if (day < 1 || day > month_days || number(s, 11, 2) > 23 || number(s, 14, 2) > 59 ||
+      number(s, 17, 2) > 60) {
     return false;
   }
   std::size_t pos = 19;
@@ -110,8 +120,8 @@ bool valid_timestamp(std::string_view s) noexcept {
   }
   if (pos == s.size()) return false;
   if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) return true;
-  if ((s[pos] == '+' || s[pos] == '-') && pos + 6 == s.size() && digits(s, pos + 1, 2) &&
-      s[pos + 3] == ':' && digits(s, pos + 4, 2)) {
+  if ((s[pos] == '+' || s[pos] == '-') && pos + 6 == s.size() && digits(s, pos + 1, 2) && s[pos + 3] == ':' &&
+      digits(s, pos + 4, 2)) {
     return number(s, pos + 1, 2) <= 23 && number(s, pos + 4, 2) <= 59;
   }
   return false;
@@ -126,8 +136,7 @@ std::string now_rfc3339() {
   gmtime_r(&secs, &tm);
   std::array<char, 80> buf{};
   std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(millis));
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
   return buf.data();
 }
 
@@ -174,8 +183,7 @@ class ObjectReader {
     if (v == nullptr) return std::nullopt;
     if (v->is_uint64()) return v->get_uint64();
     if (v->is_int64() && v->get_int64() >= 0) return static_cast<std::uint64_t>(v->get_int64());
-    fail(v->is_number() ? Code::invalid_value : Code::wrong_type, key,
-         "must be a non-negative integer");
+    fail(v->is_number() ? Code::invalid_value : Code::wrong_type, key, "must be a non-negative integer");
     return std::nullopt;
   }
 
@@ -253,23 +261,22 @@ std::map<std::string, std::string> read_string_map(const json::value* v, const s
 
 bool valid_source_name(std::string_view s) {
   for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-' || c == '.' || c == ':';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '-' || c == '.' || c == ':';
     if (!ok) return false;
   }
   return !s.empty();
 }
 
-std::optional<Post> read_post(const json::value* v, const Limits& limits,
-                              std::optional<Rejection>& fault) {
+std::optional<Post> read_post(const json::value* v, const Limits& limits, std::optional<Rejection>& fault) {
   if (v == nullptr) return std::nullopt;
   if (!v->is_object()) {
     fault = Rejection{std::nullopt, Code::wrong_type, "post", "must be an object"};
     return std::nullopt;
   }
   ObjectReader r(v->get_object(), "post.", fault);
-  r.only({"source", "external_id", "channel", "sender", "subject", "text", "received_at", "lang",
-          "fields", "private"});
+  r.only({"source", "external_id", "channel", "sender", "subject", "text", "received_at", "lang", "fields",
+          "private"});
   Post post;
   if (auto s = r.string("source", true, kMaxSourceBytes)) {
     if (!valid_source_name(*s)) {
@@ -297,8 +304,7 @@ std::optional<Post> read_post(const json::value* v, const Limits& limits,
     post.fields = read_string_map(r.find("fields", false), "post.fields", fault, nullptr);
   }
   if (!fault) {
-    static const std::vector<std::string_view> kPrivate = {"name", "phone", "email", "address",
-                                                           "note"};
+    static const std::vector<std::string_view> kPrivate = {"name", "phone", "email", "address", "note"};
     post.private_data = read_string_map(r.find("private", false), "post.private", fault, &kPrivate);
   }
   if (!fault && post.text.find_first_not_of(" \t\r\n") == std::string::npos &&
@@ -345,8 +351,10 @@ Request parse_request(std::string_view frame, const Limits& limits) {
   // seq first, so that every later rejection can be matched by the client.
   std::optional<std::uint64_t> seq;
   if (const auto* s = obj.if_contains("seq"); s != nullptr) {
-    if (s->is_uint64()) seq = s->get_uint64();
-    else if (s->is_int64() && s->get_int64() >= 0) seq = static_cast<std::uint64_t>(s->get_int64());
+    if (s->is_uint64())
+      seq = s->get_uint64();
+    else if (s->is_int64() && s->get_int64() >= 0)
+      seq = static_cast<std::uint64_t>(s->get_int64());
   }
   auto reject = [&](Rejection rej) {
     rej.seq = seq;
@@ -386,10 +394,9 @@ Request parse_request(std::string_view frame, const Limits& limits) {
     if (!fault && q.what != "posts" && q.what != "post" && q.what != "stats") {
       r.fail(Code::invalid_value, "query", "must be posts, post or stats");
     }
-    if (!fault && !q.state.empty() && q.state != "received" && q.state != "held" &&
-        q.state != "rejected" && q.state != "accepted" && q.state != "routed" && q.state != "unrouted") {
-      r.fail(Code::invalid_value, "state",
-             "must be received, held, rejected, accepted, routed or unrouted");
+    if (!fault && !q.state.empty() && q.state != "received" && q.state != "held" && q.state != "rejected" &&
+        q.state != "accepted" && q.state != "routed" && q.state != "unrouted") {
+      r.fail(Code::invalid_value, "state", "must be received, held, rejected, accepted, routed or unrouted");
     }
     if (!fault && q.what == "post" && q.id <= 0) {
       r.fail(Code::missing_field, "id", "a post query needs a positive id");
@@ -400,8 +407,7 @@ Request parse_request(std::string_view frame, const Limits& limits) {
     if (fault) return reject(*fault);
     return QueryRequest{*s, std::move(q)};
   }
-  return reject({seq, Code::unknown_type, "type",
-                 "unknown message type; expected submit, ping or query"});
+  return reject({seq, Code::unknown_type, "type", "unknown message type; expected submit, ping or query"});
 }
 
 namespace {
@@ -463,8 +469,7 @@ std::string encode_nack(const Rejection& rejection) {
   o["code"] = code_name(rejection.code);
   o["retryable"] = is_retryable(code_name(rejection.code));
   if (!rejection.field.empty()) o["field"] = rejection.field;
-  o["message"] = rejection.field.empty() ? rejection.message
-                                         : rejection.field + ": " + rejection.message;
+  o["message"] = rejection.field.empty() ? rejection.message : rejection.field + ": " + rejection.message;
   return json::serialize(o);
 }
 
@@ -490,8 +495,7 @@ std::optional<Reply> parse_reply(std::string_view frame) {
   const auto& o = doc.get_object();
   const auto* v = o.if_contains("v");
   const auto* type = o.if_contains("type");
-  if (v == nullptr || !v->is_int64() || v->get_int64() != kVersion || type == nullptr ||
-      !type->is_string()) {
+  if (v == nullptr || !v->is_int64() || v->get_int64() != kVersion || type == nullptr || !type->is_string()) {
     return std::nullopt;
   }
   Reply r;
@@ -501,8 +505,10 @@ std::optional<Reply> parse_reply(std::string_view frame) {
     return (x != nullptr && x->is_string()) ? std::string(x->get_string()) : std::string();
   };
   if (const auto* s = o.if_contains("seq"); s != nullptr) {
-    if (s->is_uint64()) r.seq = s->get_uint64();
-    else if (s->is_int64() && s->get_int64() >= 0) r.seq = static_cast<std::uint64_t>(s->get_int64());
+    if (s->is_uint64())
+      r.seq = s->get_uint64();
+    else if (s->is_int64() && s->get_int64() >= 0)
+      r.seq = static_cast<std::uint64_t>(s->get_int64());
   }
   r.status = str("status");
   r.code = str("code");

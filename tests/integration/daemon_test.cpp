@@ -26,7 +26,8 @@ class DaemonTest : public ::testing::Test {
     auto config = relais::daemon::load_config(dir / "relais.toml", {dir.path(), false});
     ASSERT_TRUE(config) << config.error().message;
     endpoint = config->endpoints.front();
-    daemon = std::make_unique<relais::daemon::Daemon>(std::move(*config), relais::daemon::ConfigOverrides{dir.path(), false});
+    daemon = std::make_unique<relais::daemon::Daemon>(std::move(*config),
+                                                      relais::daemon::ConfigOverrides{dir.path(), false});
     auto started = daemon->start();
     ASSERT_TRUE(started) << started.error().message;
     socket.emplace(context, zmq::socket_type::dealer);
@@ -51,7 +52,8 @@ class DaemonTest : public ::testing::Test {
     return reply.at("result").as_object();
   }
 
-  static relais::Post post(const std::string& id, const std::string& text = "Bonjour, je cherche de l'aide pour mes courses") {
+  static relais::Post post(const std::string& id,
+                           const std::string& text = "Bonjour, je cherche de l'aide pour mes courses") {
     relais::Post p;
     p.source = "test";
     p.external_id = id;

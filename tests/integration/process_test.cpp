@@ -103,7 +103,8 @@ TEST_F(ProcessTest, SigkillUnderLoadLosesNoAcknowledgedPostAndStoresNoneTwice) {
 
   // Count in the file itself.
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir / "state" / "relais.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open_v2((dir / "state" / "relais.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
   auto scalar = [&](const char* sql) {
     sqlite3_stmt* s = nullptr;
     EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &s, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
@@ -154,7 +155,8 @@ TEST_F(ProcessTest, SighupAppliesAGoodFileAndRefusesABadOne) {
   EXPECT_EQ(s.at("config").at("generation"), 2);
   EXPECT_EQ(s.at("config").at("max_text_bytes"), 4096);
   const std::string error(s.at("config").at("last_reload_error").as_string());
-  EXPECT_NE(error.find("relais.toml:4:18: ingest.max_text_bytes: expected an integer"), std::string::npos) << error;
+  EXPECT_NE(error.find("relais.toml:4:18: ingest.max_text_bytes: expected an integer"), std::string::npos)
+      << error;
   EXPECT_NE(log().find("reload_refused"), std::string::npos);
   EXPECT_EQ(client.submit_and_wait(post("big-3", 2000), std::chrono::seconds(10)).status,
             relais::SubmitStatus::stored);
@@ -170,7 +172,8 @@ TEST_F(ProcessTest, BadConfigStopsStartupWithItsPosition) {
   write_config("[log]\nlevel = \"info\"\n\n[storage]\nsynchronous = \"sometimes\"\n");
   auto r = run({relaisd(), "--config", config(), "--state-dir", (dir / "state").string()});
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.output.find("relais.toml:5:15: storage.synchronous: expected one of full, normal"), std::string::npos)
+  EXPECT_NE(r.output.find("relais.toml:5:15: storage.synchronous: expected one of full, normal"),
+            std::string::npos)
       << r.output;
 
   write_config("[ingest]\nendpoint = \"tcp://127.0.0.1:7400\"\n");
@@ -190,25 +193,31 @@ TEST_F(ProcessTest, RelaisctlSubmitsListsShowsAndFailsWithOneLine) {
   EXPECT_NE(down.output.find("is it running?"), std::string::npos) << down.output;
 
   auto daemon = start();
-  auto one = ctl({"submit", "-"}, R"({"source":"cli","external_id":"c1","text":"Je cherche quelqu'un pour promener mon chien","private":{"phone":"01 99 00 12 34"}})");
+  auto one = ctl(
+      {"submit", "-"},
+      R"({"source":"cli","external_id":"c1","text":"Je cherche quelqu'un pour promener mon chien","private":{"phone":"01 99 00 12 34"}})");
   EXPECT_EQ(one.status, 0) << one.output;
   EXPECT_NE(one.output.find("stored id=1"), std::string::npos) << one.output;
 
-  relais::test::write_file(dir / "posts.jsonl",
-                           "{\"source\":\"cli\",\"external_id\":\"c2\",\"text\":\"Besoin d'aide pour un dossier CAF\"}\n"
-                           "\n"
-                           "{\"source\":\"cli\",\"external_id\":\"c1\",\"text\":\"encore\"}\n");
+  relais::test::write_file(
+      dir / "posts.jsonl",
+      "{\"source\":\"cli\",\"external_id\":\"c2\",\"text\":\"Besoin d'aide pour un dossier CAF\"}\n"
+      "\n"
+      "{\"source\":\"cli\",\"external_id\":\"c1\",\"text\":\"encore\"}\n");
   auto lines = ctl({"submit", (dir / "posts.jsonl").string()});
   EXPECT_EQ(lines.status, 0) << lines.output;
   EXPECT_NE(lines.output.find("duplicate id=1"), std::string::npos) << lines.output;
 
-  relais::test::write_file(dir / "bad.jsonl", "{\"source\":\"cli\",\"external_id\":\"c3\",\"text\":\"ok\"}\n"
-                                              "{\"source\":\"cli\",\"text\":\"no id\"}\n");
+  relais::test::write_file(dir / "bad.jsonl",
+                           "{\"source\":\"cli\",\"external_id\":\"c3\",\"text\":\"ok\"}\n"
+                           "{\"source\":\"cli\",\"text\":\"no id\"}\n");
   auto bad = ctl({"submit", (dir / "bad.jsonl").string()});
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.output.find("bad.jsonl:2: missing_field: post.external_id"), std::string::npos) << bad.output;
 
-  ASSERT_TRUE(wait_until([&] { return ctl({"posts", "--state", "received"}).output.find("cli ") == std::string::npos; }));
+  ASSERT_TRUE(wait_until([&] {
+    return ctl({"posts", "--state", "received"}).output.find("cli ") == std::string::npos;
+  }));
   auto posts = ctl({"posts"});
   EXPECT_EQ(posts.status, 0);
   EXPECT_NE(posts.output.find("unrouted"), std::string::npos) << posts.output;

@@ -59,8 +59,8 @@ std::string at(int line, int column) {
       return ::testing::AssertionFailure() << "no " << (part == 0 ? "line" : "column") << ": " << message;
     }
     if (pos >= message.size() || message[pos] != ':') {
-      return ::testing::AssertionFailure() << "no ':' after the " << (part == 0 ? "line" : "column") << ": "
-                                           << message;
+      return ::testing::AssertionFailure()
+             << "no ':' after the " << (part == 0 ? "line" : "column") << ": " << message;
     }
     ++pos;
   }
@@ -161,8 +161,8 @@ TEST(config, StateDirOverrideMovesTheEndpointAndDatabase) {
 TEST(config, StateDirOverrideKeepsExplicitEndpointsAndAbsoluteDatabasePath) {
   ConfigOverrides overrides;
   overrides.state_dir = "/tmp/elsewhere";
-  const Config c =
-      parse_ok("[ingest]\nendpoints = [\"tcp://127.0.0.1:7000\"]\n[storage]\npath = \"/data/relais.db\"\n", overrides);
+  const Config c = parse_ok(
+      "[ingest]\nendpoints = [\"tcp://127.0.0.1:7000\"]\n[storage]\npath = \"/data/relais.db\"\n", overrides);
   EXPECT_EQ(c.endpoints, std::vector<std::string>{"tcp://127.0.0.1:7000"});
   EXPECT_EQ(c.database(), "/data/relais.db");
 }
@@ -188,7 +188,8 @@ TEST(config, LoadConfigReportsTheFileItRead) {
   relais::test::write_file(dir / "bad.toml", "[log]\nlevel = \"loud\"\n");
   auto config = relais::daemon::load_config(dir / "bad.toml", {});
   ASSERT_FALSE(config);
-  EXPECT_EQ(config.error().message.rfind((dir / "bad.toml").string() + ":2:9: ", 0), 0u) << config.error().message;
+  EXPECT_EQ(config.error().message.rfind((dir / "bad.toml").string() + ":2:9: ", 0), 0u)
+      << config.error().message;
 }
 
 // ---------------------------------------------------------------------------
@@ -207,45 +208,85 @@ std::vector<BadConfig> bad_configs() {
   return {
       {"unknown_top_level_table", "[daemon]\n[deamon]\nstate_dir = \"/x\"\n", "deamon", {"unknown key"}},
       {"unknown_top_level_key", "log_level = \"info\"\n", "log_level", {"unknown key"}},
-      {"unknown_key_in_table", "[ingest]\nmax_mesage_bytes = 1024\n", "ingest.max_mesage_bytes", {"unknown key"}},
+      {"unknown_key_in_table",
+       "[ingest]\nmax_mesage_bytes = 1024\n",
+       "ingest.max_mesage_bytes",
+       {"unknown key"}},
       {"unknown_nested_table", "[storage.sqlite]\nwal = true\n", "storage.sqlite", {"unknown key"}},
       {"section_not_a_table", "log = \"debug\"\n", "log", {"expected a table"}},
       {"string_for_integer", "[ingest]\nbatch_max = \"10\"\n", "ingest.batch_max", {"expected an integer"}},
-      {"float_for_integer", "[ingest]\nmax_text_bytes = 1024.0\n", "ingest.max_text_bytes", {"expected an integer"}},
+      {"float_for_integer",
+       "[ingest]\nmax_text_bytes = 1024.0\n",
+       "ingest.max_text_bytes",
+       {"expected an integer"}},
       {"integer_for_string", "[log]\nlevel = 3\n", "log.level", {"expected a string"}},
       {"bool_for_path", "[daemon]\nstate_dir = true\n", "daemon.state_dir", {"expected a string"}},
       {"empty_path", "[storage]\npath = \"\"\n", "storage.path", {"expected a non-empty path"}},
-      {"string_for_array", "[ingest]\nendpoints = \"ipc:///x\"\n", "ingest.endpoints",
+      {"string_for_array",
+       "[ingest]\nendpoints = \"ipc:///x\"\n",
+       "ingest.endpoints",
        {"expected an array of strings"}},
-      {"number_in_array", "[ingest]\nendpoints = [\"ipc:///x\", 5]\n", "ingest.endpoints",
+      {"number_in_array",
+       "[ingest]\nendpoints = [\"ipc:///x\", 5]\n",
+       "ingest.endpoints",
        {"expected an array of strings"}},
-      {"string_for_number", "[moderation]\nhold_score = \"5\"\n", "moderation.hold_score", {"expected a number"}},
+      {"string_for_number",
+       "[moderation]\nhold_score = \"5\"\n",
+       "moderation.hold_score",
+       {"expected a number"}},
       {"string_for_fallback", "[routing]\nfallback = [\"ops\"]\n", "routing.fallback", {"expected a string"}},
-      {"integer_below_range", "[ingest]\nmax_message_bytes = 100\n", "ingest.max_message_bytes",
+      {"integer_below_range",
+       "[ingest]\nmax_message_bytes = 100\n",
+       "ingest.max_message_bytes",
        {"expected an integer from 1024 to 16777216", "got 100"}},
-      {"integer_above_range", "[ingest]\nbatch_max = 100001\n", "ingest.batch_max",
+      {"integer_above_range",
+       "[ingest]\nbatch_max = 100001\n",
+       "ingest.batch_max",
        {"expected an integer from 1 to 100000", "got 100001"}},
-      {"zero_batch", "[ingest]\nbatch_max = 0\n", "ingest.batch_max", {"expected an integer from 1 to 100000"}},
-      {"negative_size", "[ingest]\nmax_text_bytes = -1\n", "ingest.max_text_bytes",
+      {"zero_batch",
+       "[ingest]\nbatch_max = 0\n",
+       "ingest.batch_max",
+       {"expected an integer from 1 to 100000"}},
+      {"negative_size",
+       "[ingest]\nmax_text_bytes = -1\n",
+       "ingest.max_text_bytes",
        {"expected an integer from 256 to 16777216", "got -1"}},
-      {"negative_score", "[moderation]\nhold_score = -1.5\n", "moderation.hold_score",
+      {"negative_score",
+       "[moderation]\nhold_score = -1.5\n",
+       "moderation.hold_score",
        {"expected a number of at least 0"}},
-      {"bad_log_level", "[log]\nlevel = \"verbose\"\n", "log.level",
+      {"bad_log_level",
+       "[log]\nlevel = \"verbose\"\n",
+       "log.level",
        {"expected one of", "debug", "info", "trace", "warn", "got \"verbose\""}},
-      {"bad_synchronous", "[storage]\nsynchronous = \"off\"\n", "storage.synchronous",
+      {"bad_synchronous",
+       "[storage]\nsynchronous = \"off\"\n",
+       "storage.synchronous",
        {"expected one of full, normal", "got \"off\""}},
-      {"bad_backend", "[storage]\nbackend = \"postgres\"\n", "storage.backend",
+      {"bad_backend",
+       "[storage]\nbackend = \"postgres\"\n",
+       "storage.backend",
        {"expected one of sqlite", "got \"postgres\""}},
-      {"bad_endpoint_scheme", "[ingest]\nendpoints = [\"ipc:///ok.sock\", \"udp://127.0.0.1:9\"]\n",
-       "ingest.endpoints", {"expected ipc://, tcp:// or inproc://", "udp://127.0.0.1:9"}},
-      {"endpoint_without_scheme", "[ingest]\nendpoints = [\"/run/relais.sock\"]\n", "ingest.endpoints",
+      {"bad_endpoint_scheme",
+       "[ingest]\nendpoints = [\"ipc:///ok.sock\", \"udp://127.0.0.1:9\"]\n",
+       "ingest.endpoints",
+       {"expected ipc://, tcp:// or inproc://", "udp://127.0.0.1:9"}},
+      {"endpoint_without_scheme",
+       "[ingest]\nendpoints = [\"/run/relais.sock\"]\n",
+       "ingest.endpoints",
        {"expected ipc://, tcp:// or inproc://", "/run/relais.sock"}},
-      {"reject_below_hold", "[moderation]\nhold_score = 8\nreject_score = 6\n", "moderation.reject_score",
+      {"reject_below_hold",
+       "[moderation]\nhold_score = 8\nreject_score = 6\n",
+       "moderation.reject_score",
        {"not below hold_score"}},
-      {"hold_above_default_reject", "[moderation]\nhold_score = 12\n", "moderation.hold_score",
+      {"hold_above_default_reject",
+       "[moderation]\nhold_score = 12\n",
+       "moderation.hold_score",
        {"not above reject_score"}},
-      {"text_limit_above_message_limit", "[ingest]\nmax_message_bytes = 1024\nmax_text_bytes = 2048\n",
-       "ingest.max_text_bytes", {"at most ingest.max_message_bytes"}},
+      {"text_limit_above_message_limit",
+       "[ingest]\nmax_message_bytes = 1024\nmax_text_bytes = 2048\n",
+       "ingest.max_text_bytes",
+       {"at most ingest.max_message_bytes"}},
   };
 }
 
@@ -274,8 +315,9 @@ TEST(config_error_position, WrongTypePointsAtTheValue) {
 }
 
 TEST(config_error_position, BadEnumPointsAtTheValue) {
-  EXPECT_EQ(parse_error("[log]\n  level   =   \"loud\"\n").message,
-            at(2, 15) + "log.level: expected one of critical, debug, error, info, off, trace, warn, got \"loud\"");
+  EXPECT_EQ(
+      parse_error("[log]\n  level   =   \"loud\"\n").message,
+      at(2, 15) + "log.level: expected one of critical, debug, error, info, off, trace, warn, got \"loud\"");
 }
 
 TEST(config_error_position, BadEndpointPointsAtTheItem) {
@@ -333,11 +375,13 @@ TEST(config_values, ScoresMayBeIntegersAndEqual) {
 }
 
 TEST(config_values, RangesAreInclusive) {
-  const Config c = parse_ok("[ingest]\nmax_message_bytes = 16777216\nmax_text_bytes = 256\nbatch_max = 100000\n");
+  const Config c =
+      parse_ok("[ingest]\nmax_message_bytes = 16777216\nmax_text_bytes = 256\nbatch_max = 100000\n");
   EXPECT_EQ(c.max_message_bytes, 16777216u);
   EXPECT_EQ(c.max_text_bytes, 256u);
   EXPECT_EQ(c.batch_max, 100000u);
-  EXPECT_EQ(parse_ok("[ingest]\nmax_message_bytes = 1024\nmax_text_bytes = 1024\nbatch_max = 1\n").batch_max, 1u);
+  EXPECT_EQ(parse_ok("[ingest]\nmax_message_bytes = 1024\nmax_text_bytes = 1024\nbatch_max = 1\n").batch_max,
+            1u);
 }
 
 // TOML has nan: a threshold no score can reach or cross must be refused, or

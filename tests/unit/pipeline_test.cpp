@@ -447,7 +447,8 @@ TEST(pipeline_basic_moderator, Shouting) {
   EXPECT_EQ(shouting[0].symbol, "SHOUTING");
   EXPECT_DOUBLE_EQ(shouting[0].score, 1.0);
 
-  EXPECT_TRUE(has_symbol(basic_findings("URGENT!!! J'AI BESOIN D'AIDE TOUT DE SUITE, APPELEZ MOI VITE SVP"), "SHOUTING"));
+  EXPECT_TRUE(has_symbol(basic_findings("URGENT!!! J'AI BESOIN D'AIDE TOUT DE SUITE, APPELEZ MOI VITE SVP"),
+                         "SHOUTING"));
   // 80 % capitals is enough; fewer is not.
   EXPECT_TRUE(has_symbol(basic_findings(std::string(32, 'A') + std::string(8, 'a')), "SHOUTING"));
   EXPECT_FALSE(has_symbol(basic_findings(std::string(31, 'A') + std::string(9, 'a')), "SHOUTING"));
@@ -461,9 +462,9 @@ TEST(pipeline_basic_moderator, BothFindingsAddUp) {
   LiveConfig live{Config{}};
   Pipeline p(live, sink);
   p.add_moderator(relais::daemon::make_basic_moderator());
-  const StageRecord r =
-      p.process(make_post("CLICK HTTP://A.EXAMPLE HTTP://B.EXAMPLE HTTP://C.EXAMPLE NOW FOR FREE MONEY TODAY"),
-                *live.get());
+  const StageRecord r = p.process(
+      make_post("CLICK HTTP://A.EXAMPLE HTTP://B.EXAMPLE HTTP://C.EXAMPLE NOW FOR FREE MONEY TODAY"),
+      *live.get());
   EXPECT_TRUE(has_symbol(r.verdict.findings, "MANY_LINKS"));
   EXPECT_TRUE(has_symbol(r.verdict.findings, "SHOUTING"));
   EXPECT_DOUBLE_EQ(r.verdict.score, 4.0);
@@ -482,12 +483,12 @@ Triage basic_triage(const Post& post) {
 
 TEST(pipeline_basic_triager, FormFieldsWinOverTextGuesses) {
   // The text reads as an offer in French, with no category or area.
-  Post post = make_post("Bonjour, je propose de faire les courses pour les voisins",
-                        {{"kind", "request"},
-                         {"category", "pharmacy"},
-                         {"urgency", "critical"},
-                         {"area", "ivry_centre"},
-                         {"lang", "en"}});
+  Post post =
+      make_post("Bonjour, je propose de faire les courses pour les voisins", {{"kind", "request"},
+                                                                              {"category", "pharmacy"},
+                                                                              {"urgency", "critical"},
+                                                                              {"area", "ivry_centre"},
+                                                                              {"lang", "en"}});
   post.lang = "de";
   const Triage t = basic_triage(post);
   EXPECT_EQ(t.kind, Kind::request);
@@ -505,7 +506,8 @@ TEST(pipeline_basic_triager, TextGuessesWhatTheFieldsLeaveOpen) {
   EXPECT_EQ(offer.area, "");
   EXPECT_EQ(offer.lang, "fr");
 
-  const Triage request = basic_triage(make_post("Hello, I need someone to walk my dog and to get the groceries"));
+  const Triage request =
+      basic_triage(make_post("Hello, I need someone to walk my dog and to get the groceries"));
   EXPECT_EQ(request.kind, Kind::request);
   EXPECT_EQ(request.urgency, Urgency::normal);
   EXPECT_EQ(request.lang, "en");
@@ -550,7 +552,9 @@ TEST_F(pipeline_process, FormFieldsReachTheTriagedEvent) {
   pipeline.add_triager(relais::daemon::make_basic_triager());
   live.set(config_with(5, 10, "ops-team"));
   const StageRecord r = run(make_post("Bonjour, je propose mon aide pour les courses",  // reads as an offer
-                                      {{"kind", "request"}, {"category", "groceries"}, {"urgency", "high"},
+                                      {{"kind", "request"},
+                                       {"category", "groceries"},
+                                       {"urgency", "high"},
                                        {"area", "vitry_port_a_langlais"}}));
   EXPECT_EQ(r.state, "routed");
   EXPECT_EQ(detail_of(r, "triaged"), json::parse(R"({"kind":"request","categories":["groceries"],

@@ -45,15 +45,16 @@ struct BadCase {
   std::string name;
   std::string frame;
   Code code = Code::bad_json;
-  std::string field;                  // the dotted path in the Rejection
-  std::optional<std::uint64_t> seq;   // echoed when it was readable
+  std::string field;                 // the dotted path in the Rejection
+  std::optional<std::uint64_t> seq;  // echoed when it was readable
   Limits limits;
 };
 
 void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
 
 std::string shortened(const std::string& frame) {
-  return frame.size() > 200 ? frame.substr(0, 200) + "... (" + std::to_string(frame.size()) + " bytes)" : frame;
+  return frame.size() > 200 ? frame.substr(0, 200) + "... (" + std::to_string(frame.size()) + " bytes)"
+                            : frame;
 }
 
 BadCase bad(std::string name, std::string frame, Code code, std::string field,
@@ -74,9 +75,7 @@ std::string many_fields(std::size_t n) {
   return "{" + out + "}";
 }
 
-std::string nested_arrays(std::size_t depth) {
-  return std::string(depth, '[') + std::string(depth, ']');
-}
+std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
 std::vector<BadCase> bad_cases() {
   const std::optional<std::uint64_t> none;
@@ -93,14 +92,17 @@ std::vector<BadCase> bad_cases() {
   t.push_back(bad("json_null", "null", Code::bad_json, "", none));
   t.push_back(bad("nesting_over_16", submit_with(kBase + R"(,"fields":{"k":)" + nested_arrays(20) + "}"),
                   Code::bad_json, "", none));
-  t.push_back(bad("escaped_lone_high_surrogate", submit_with(R"("source":"s","external_id":"e","text":"\ud800")"),
-                  Code::bad_json, "", none));
-  t.push_back(bad("escaped_lone_low_surrogate", submit_with(R"("source":"s","external_id":"e","text":"\udc00x")"),
-                  Code::bad_json, "", none));
+  t.push_back(bad("escaped_lone_high_surrogate",
+                  submit_with(R"("source":"s","external_id":"e","text":"\ud800")"), Code::bad_json, "",
+                  none));
+  t.push_back(bad("escaped_lone_low_surrogate",
+                  submit_with(R"("source":"s","external_id":"e","text":"\udc00x")"), Code::bad_json, "",
+                  none));
 
   // Invalid UTF-8 anywhere in the frame.
   auto utf8 = [&](std::string name, const std::string& bytes) {
-    t.push_back(bad(std::move(name), submit_with(R"("source":"s","external_id":"e","text":"a)" + bytes + "b\""),
+    t.push_back(bad(std::move(name),
+                    submit_with(R"("source":"s","external_id":"e","text":"a)" + bytes + "b\""),
                     Code::bad_utf8, "", none));
   };
   utf8("utf8_lone_continuation", "\x80");
@@ -119,20 +121,20 @@ std::vector<BadCase> bad_cases() {
   utf8("utf8_five_byte_form", "\xF8\x88\x80\x80\x80");
   utf8("utf8_byte_ff", "\xFF");
   t.push_back(bad("utf8_truncated_at_end_of_frame", "{\"v\":1}\xE2\x82", Code::bad_utf8, "", none));
-  t.push_back(bad("utf8_in_a_key", "{\"v\":1,\"type\":\"ping\",\"seq\":1,\"\xC0\xAF\":1}", Code::bad_utf8,
-                  "", none));
+  t.push_back(
+      bad("utf8_in_a_key", "{\"v\":1,\"type\":\"ping\",\"seq\":1,\"\xC0\xAF\":1}", Code::bad_utf8, "", none));
 
   // Sizes: the whole frame, then fields (small limits keep the frames short).
   t.push_back(bad("frame_over_max_message_bytes",
-                  submit_with(kBase + R"(,"sender":")" + std::string(1100, 's') + "\""), Code::too_large,
-                  "", none, small_limits()));
+                  submit_with(kBase + R"(,"sender":")" + std::string(1100, 's') + "\""), Code::too_large, "",
+                  none, small_limits()));
   t.push_back(bad("text_over_max_text_bytes",
                   submit_with(R"("source":"s","external_id":"e","text":")" + std::string(17, 't') + "\""),
                   Code::too_large, "post.text", 7, small_limits()));
-  t.push_back(bad("text_over_default_max_text_bytes",
-                  submit_with(R"("source":"s","external_id":"e","text":")" + std::string(64 * 1024 + 1, 't') +
-                              "\""),
-                  Code::too_large, "post.text", 7));
+  t.push_back(
+      bad("text_over_default_max_text_bytes",
+          submit_with(R"("source":"s","external_id":"e","text":")" + std::string(64 * 1024 + 1, 't') + "\""),
+          Code::too_large, "post.text", 7));
   t.push_back(bad_post("source_over_64_bytes",
                        R"("source":")" + std::string(65, 's') + R"(","external_id":"e","text":"x")",
                        Code::too_large, "post.source"));
@@ -172,32 +174,36 @@ std::vector<BadCase> bad_cases() {
   t.push_back(bad("missing_seq", R"({"v":1,"type":"ping"})", Code::missing_field, "seq", none));
   t.push_back(bad("negative_seq", R"({"v":1,"type":"ping","seq":-1})", Code::invalid_value, "seq", none));
   t.push_back(bad("fractional_seq", R"({"v":1,"type":"ping","seq":1.5})", Code::invalid_value, "seq", none));
-  t.push_back(bad("seq_over_uint64", R"({"v":1,"type":"ping","seq":18446744073709551616})", Code::invalid_value,
-                  "seq", none));
+  t.push_back(bad("seq_over_uint64", R"({"v":1,"type":"ping","seq":18446744073709551616})",
+                  Code::invalid_value, "seq", none));
   t.push_back(bad("seq_as_string", R"({"v":1,"type":"ping","seq":"7"})", Code::wrong_type, "seq", none));
   t.push_back(bad("seq_as_null", R"({"v":1,"type":"ping","seq":null})", Code::wrong_type, "seq", none));
 
   // unknown fields, at every level
   t.push_back(bad("unknown_top_level_field_submit",
-                  R"({"v":1,"type":"submit","seq":7,"priority":1,"post":{)" + kBase + "}}", Code::unknown_field,
-                  "priority", 7));
+                  R"({"v":1,"type":"submit","seq":7,"priority":1,"post":{)" + kBase + "}}",
+                  Code::unknown_field, "priority", 7));
   t.push_back(bad("unknown_top_level_field_ping", R"({"v":1,"type":"ping","seq":7,"pong":true})",
                   Code::unknown_field, "pong", 7));
   t.push_back(bad("unknown_top_level_field_query", R"({"v":1,"type":"query","seq":7,"query":"stats","x":1})",
                   Code::unknown_field, "x", 7));
   t.push_back(bad("post_field_on_ping", R"({"v":1,"type":"ping","seq":7,"post":{}})", Code::unknown_field,
                   "post", 7));
-  t.push_back(bad_post("unknown_post_field", kBase + R"(,"titel":"typo")", Code::unknown_field, "post.titel"));
-  t.push_back(bad_post("post_id_is_not_a_request_field", kBase + R"(,"id":3)", Code::unknown_field, "post.id"));
+  t.push_back(
+      bad_post("unknown_post_field", kBase + R"(,"titel":"typo")", Code::unknown_field, "post.titel"));
+  t.push_back(
+      bad_post("post_id_is_not_a_request_field", kBase + R"(,"id":3)", Code::unknown_field, "post.id"));
   t.push_back(bad_post("unknown_private_key", kBase + R"(,"private":{"name":"M.","ssn":"1 23"})",
                        Code::unknown_field, "post.private.ssn"));
 
   // post
   t.push_back(bad("missing_post", R"({"v":1,"type":"submit","seq":7})", Code::missing_field, "post", 7));
-  t.push_back(bad("post_as_string", R"({"v":1,"type":"submit","seq":7,"post":"hello"})", Code::wrong_type, "post",
-                  7));
-  t.push_back(bad("post_as_array", R"({"v":1,"type":"submit","seq":7,"post":[]})", Code::wrong_type, "post", 7));
-  t.push_back(bad("post_as_null", R"({"v":1,"type":"submit","seq":7,"post":null})", Code::wrong_type, "post", 7));
+  t.push_back(bad("post_as_string", R"({"v":1,"type":"submit","seq":7,"post":"hello"})", Code::wrong_type,
+                  "post", 7));
+  t.push_back(
+      bad("post_as_array", R"({"v":1,"type":"submit","seq":7,"post":[]})", Code::wrong_type, "post", 7));
+  t.push_back(
+      bad("post_as_null", R"({"v":1,"type":"submit","seq":7,"post":null})", Code::wrong_type, "post", 7));
   t.push_back(bad_post("missing_source", R"("external_id":"f-1","text":"bonjour")", Code::missing_field,
                        "post.source"));
   t.push_back(bad_post("missing_external_id", R"("source":"webform","text":"bonjour")", Code::missing_field,
@@ -209,8 +215,8 @@ std::vector<BadCase> bad_cases() {
   // wrong JSON types, one per field
   t.push_back(bad_post("source_as_number", R"("source":5,"external_id":"f-1","text":"x")", Code::wrong_type,
                        "post.source"));
-  t.push_back(bad_post("external_id_as_number", R"("source":"s","external_id":42,"text":"x")", Code::wrong_type,
-                       "post.external_id"));
+  t.push_back(bad_post("external_id_as_number", R"("source":"s","external_id":42,"text":"x")",
+                       Code::wrong_type, "post.external_id"));
   t.push_back(bad_post("text_as_null", R"("source":"s","external_id":"e","text":null)", Code::wrong_type,
                        "post.text"));
   t.push_back(bad_post("text_as_array", R"("source":"s","external_id":"e","text":["x"])", Code::wrong_type,
@@ -222,9 +228,10 @@ std::vector<BadCase> bad_cases() {
   t.push_back(bad_post("lang_as_number", kBase + R"(,"lang":33)", Code::wrong_type, "post.lang"));
   t.push_back(bad_post("received_at_as_number", kBase + R"(,"received_at":1585721520)", Code::wrong_type,
                        "post.received_at"));
-  t.push_back(bad_post("fields_as_string", kBase + R"(,"fields":"kind=request")", Code::wrong_type,
-                       "post.fields"));
-  t.push_back(bad_post("fields_as_array", kBase + R"(,"fields":["request"])", Code::wrong_type, "post.fields"));
+  t.push_back(
+      bad_post("fields_as_string", kBase + R"(,"fields":"kind=request")", Code::wrong_type, "post.fields"));
+  t.push_back(
+      bad_post("fields_as_array", kBase + R"(,"fields":["request"])", Code::wrong_type, "post.fields"));
   t.push_back(bad_post("private_as_string", kBase + R"(,"private":"M.")", Code::wrong_type, "post.private"));
 
   // values outside their rules
@@ -236,18 +243,18 @@ std::vector<BadCase> bad_cases() {
                        Code::invalid_value, "post.source"));
   t.push_back(bad_post("source_empty", R"("source":"","external_id":"e","text":"x")", Code::invalid_value,
                        "post.source"));
-  t.push_back(bad_post("external_id_empty", R"("source":"s","external_id":"","text":"x")", Code::invalid_value,
-                       "post.external_id"));
-  for (const char* ts : {"yesterday", "", "2020-04-01", "2020-04-01T08:12:00", "2020-04-01T08:12Z",
-                         "2020-13-01T08:12:00Z", "2020-00-10T08:12:00Z", "2020-04-32T08:12:00Z",
-                         "2020-04-01T24:00:00Z", "2020-04-01T08:60:00Z", "2020-04-01T08:12:61Z",
-                         "2020-04-01T08:12:00+2:00", "2020-04-01T08:12:00+0200", "2020-04-01T08:12:00.Z",
-                         "2020-04-01T08:12:00+24:00", "2020-04-01T08:12:00Z ", "01/04/2020 08:12"}) {
+  t.push_back(bad_post("external_id_empty", R"("source":"s","external_id":"","text":"x")",
+                       Code::invalid_value, "post.external_id"));
+  for (const char* ts :
+       {"yesterday", "", "2020-04-01", "2020-04-01T08:12:00", "2020-04-01T08:12Z", "2020-13-01T08:12:00Z",
+        "2020-00-10T08:12:00Z", "2020-04-32T08:12:00Z", "2020-04-01T24:00:00Z", "2020-04-01T08:60:00Z",
+        "2020-04-01T08:12:61Z", "2020-04-01T08:12:00+2:00", "2020-04-01T08:12:00+0200",
+        "2020-04-01T08:12:00.Z", "2020-04-01T08:12:00+24:00", "2020-04-01T08:12:00Z ", "01/04/2020 08:12"}) {
     std::string name = "received_at_";
     for (char c : std::string(ts)) name += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
     if (std::string(ts).empty()) name += "empty";
-    t.push_back(bad_post(name, kBase + R"(,"received_at":")" + ts + "\"", Code::invalid_value,
-                         "post.received_at"));
+    t.push_back(
+        bad_post(name, kBase + R"(,"received_at":")" + ts + "\"", Code::invalid_value, "post.received_at"));
   }
   t.push_back(bad_post("fields_too_many_entries", kBase + R"(,"fields":)" + many_fields(33), Code::too_large,
                        "post.fields"));
@@ -257,8 +264,8 @@ std::vector<BadCase> bad_cases() {
                        "post.fields.area"));
   t.push_back(bad_post("fields_nested_object", kBase + R"(,"fields":{"area":{"x":"y"}})", Code::wrong_type,
                        "post.fields.area"));
-  t.push_back(bad_post("fields_empty_key", kBase + R"(,"fields":{"":"v"})", Code::invalid_value,
-                       "post.fields."));
+  t.push_back(
+      bad_post("fields_empty_key", kBase + R"(,"fields":{"":"v"})", Code::invalid_value, "post.fields."));
   t.push_back(bad_post("fields_key_over_64_bytes",
                        kBase + R"(,"fields":{")" + std::string(65, 'k') + R"(":"v"})", Code::invalid_value,
                        "post.fields." + std::string(65, 'k')));
@@ -272,16 +279,17 @@ std::vector<BadCase> bad_cases() {
                        "post.private.note"));
   t.push_back(bad_post("empty_text_no_subject", R"("source":"s","external_id":"e","text":"")",
                        Code::invalid_value, "post.text"));
-  t.push_back(bad_post("empty_text_null_subject", R"("source":"s","external_id":"e","text":"","subject":null)",
-                       Code::invalid_value, "post.text"));
+  t.push_back(bad_post("empty_text_null_subject",
+                       R"("source":"s","external_id":"e","text":"","subject":null)", Code::invalid_value,
+                       "post.text"));
   t.push_back(bad_post("blank_text_blank_subject",
                        R"("source":"s","external_id":"e","text":" \n\t","subject":"  ")", Code::invalid_value,
                        "post.text"));
 
   // query
   auto query = [&](std::string name, const std::string& members, Code code, std::string field) {
-    t.push_back(bad(std::move(name), R"({"v":1,"type":"query","seq":7,)" + members + "}", code,
-                    std::move(field), 7));
+    t.push_back(
+        bad(std::move(name), R"({"v":1,"type":"query","seq":7,)" + members + "}", code, std::move(field), 7));
   };
   query("query_missing_what", R"("limit":5)", Code::missing_field, "query");
   query("query_what_as_number", R"("query":1)", Code::wrong_type, "query");
@@ -289,7 +297,8 @@ std::vector<BadCase> bad_cases() {
   query("query_limit_zero", R"("query":"posts","limit":0)", Code::invalid_value, "limit");
   query("query_limit_negative", R"("query":"posts","limit":-5)", Code::invalid_value, "limit");
   query("query_limit_over_10000", R"("query":"posts","limit":10001)", Code::invalid_value, "limit");
-  query("query_limit_over_int64", R"("query":"posts","limit":18446744073709551615)", Code::invalid_value, "limit");
+  query("query_limit_over_int64", R"("query":"posts","limit":18446744073709551615)", Code::invalid_value,
+        "limit");
   query("query_limit_fractional", R"("query":"posts","limit":2.5)", Code::invalid_value, "limit");
   query("query_limit_as_string", R"("query":"posts","limit":"20")", Code::wrong_type, "limit");
   query("query_post_without_id", R"("query":"post")", Code::missing_field, "id");
@@ -361,12 +370,16 @@ Post full_post() {
   p.channel = "chat";
   p.sender = "mireille.pal";
   p.subject = "Courses";
-  p.text = "Bonjour, j'habite quai Jules-Guesde, j'ai 78 ans \xE2\x82\xAC \xF0\x9D\x84\x9E \"quoted\"\n\\ end";
+  p.text =
+      "Bonjour, j'habite quai Jules-Guesde, j'ai 78 ans \xE2\x82\xAC \xF0\x9D\x84\x9E \"quoted\"\n\\ end";
   p.received_at = "2020-04-01T08:12:00+02:00";
   p.lang = "fr";
   p.fields = {{"category", "groceries"}, {"area", "vitry_port_a_langlais"}, {"kind", "request"}};
-  p.private_data = {{"name", "Mireille P."}, {"phone", "01 99 00 12 34"}, {"email", "m@example.org"},
-                    {"address", "1 quai"}, {"note", "sonner fort"}};
+  p.private_data = {{"name", "Mireille P."},
+                    {"phone", "01 99 00 12 34"},
+                    {"email", "m@example.org"},
+                    {"address", "1 quai"},
+                    {"note", "sonner fort"}};
   return p;
 }
 
@@ -443,36 +456,37 @@ TEST(protocol_submit, NullSubjectAndEmptyMapsAreAccepted) {
 }
 
 TEST(protocol_submit, EmptyTextIsAcceptedWithASubject) {
-  const auto submit = parse_submit(submit_with(R"("source":"mail","external_id":"<a@b>","text":"","subject":"Aide")"));
+  const auto submit =
+      parse_submit(submit_with(R"("source":"mail","external_id":"<a@b>","text":"","subject":"Aide")"));
   EXPECT_EQ(submit.post.text, "");
   EXPECT_EQ(submit.post.subject, "Aide");
 }
 
 TEST(protocol_submit, LimitsAreInclusive) {
   Limits limits = small_limits();
-  const auto at_text_limit =
-      parse_submit(submit_with(R"("source":"s","external_id":"e","text":")" + std::string(16, 't') + "\""), limits);
+  const auto at_text_limit = parse_submit(
+      submit_with(R"("source":"s","external_id":"e","text":")" + std::string(16, 't') + "\""), limits);
   EXPECT_EQ(at_text_limit.post.text.size(), 16u);
 
   // A frame of exactly max_message_bytes.
   limits.max_text_bytes = 1024;
   const std::string frame0 = submit_with(R"("source":"s","external_id":"e","text":"")");
   const std::size_t pad = 1024 - frame0.size();
-  const std::string frame = submit_with(R"("source":"s","external_id":"e","text":")" + std::string(pad, 't') + "\"");
+  const std::string frame =
+      submit_with(R"("source":"s","external_id":"e","text":")" + std::string(pad, 't') + "\"");
   ASSERT_EQ(frame.size(), 1024u);
   EXPECT_EQ(parse_submit(frame, limits).post.text.size(), pad);
 
-  const auto at_field_limits = parse_submit(submit_with(
-      R"("source":")" + std::string(64, 's') + R"(","external_id":")" + std::string(256, 'e') +
-      R"(","text":"x","subject":")" + std::string(1024, 'u') + R"(","channel":")" + std::string(256, 'c') +
-      R"(","fields":)" + many_fields(32)));
+  const auto at_field_limits = parse_submit(
+      submit_with(R"("source":")" + std::string(64, 's') + R"(","external_id":")" + std::string(256, 'e') +
+                  R"(","text":"x","subject":")" + std::string(1024, 'u') + R"(","channel":")" +
+                  std::string(256, 'c') + R"(","fields":)" + many_fields(32)));
   EXPECT_EQ(at_field_limits.post.fields.size(), 32u);
   EXPECT_EQ(at_field_limits.post.source.size(), 64u);
 }
 
 TEST(protocol_submit, SourceAllowsItsWholeAlphabet) {
-  const auto submit = parse_submit(submit_with(
-      R"("source":"AZaz09_-.:","external_id":"e","text":"x")"));
+  const auto submit = parse_submit(submit_with(R"("source":"AZaz09_-.:","external_id":"e","text":"x")"));
   EXPECT_EQ(submit.post.source, "AZaz09_-.:");
   EXPECT_EQ(submit.post.channel, "AZaz09_-.:");
 }
@@ -508,9 +522,10 @@ TEST(protocol_request, QueryRoundTrips) {
 }
 
 TEST(protocol_request, QueryLimitDefaultsTo50AndTakesItsBounds) {
-  for (const auto& [members, limit] : std::vector<std::pair<std::string, std::int64_t>>{
-           {R"("query":"stats")", 50}, {R"("query":"posts","limit":1)", 1},
-           {R"("query":"posts","limit":10000)", 10000}}) {
+  for (const auto& [members, limit] :
+       std::vector<std::pair<std::string, std::int64_t>>{{R"("query":"stats")", 50},
+                                                         {R"("query":"posts","limit":1)", 1},
+                                                         {R"("query":"posts","limit":10000)", 10000}}) {
     SCOPED_TRACE(members);
     const auto request =
         relais::protocol::parse_request(R"({"v":1,"type":"query","seq":1,)" + members + "}", {});
@@ -536,16 +551,11 @@ TEST(protocol_request, EveryStateOfTheProtocolIsAValidQueryState) {
 
 TEST(protocol_codes, NamesAndRetryability) {
   const std::vector<std::pair<Code, std::string>> all = {
-      {Code::bad_json, "bad_json"},
-      {Code::bad_utf8, "bad_utf8"},
-      {Code::too_large, "too_large"},
-      {Code::unsupported_version, "unsupported_version"},
-      {Code::unknown_type, "unknown_type"},
-      {Code::missing_field, "missing_field"},
-      {Code::wrong_type, "wrong_type"},
-      {Code::invalid_value, "invalid_value"},
-      {Code::unknown_field, "unknown_field"},
-      {Code::unavailable, "unavailable"}};
+      {Code::bad_json, "bad_json"},           {Code::bad_utf8, "bad_utf8"},
+      {Code::too_large, "too_large"},         {Code::unsupported_version, "unsupported_version"},
+      {Code::unknown_type, "unknown_type"},   {Code::missing_field, "missing_field"},
+      {Code::wrong_type, "wrong_type"},       {Code::invalid_value, "invalid_value"},
+      {Code::unknown_field, "unknown_field"}, {Code::unavailable, "unavailable"}};
   for (const auto& [code, name] : all) {
     EXPECT_EQ(relais::protocol::code_name(code), name);
     EXPECT_EQ(relais::protocol::is_retryable(name), code == Code::unavailable) << name;
@@ -577,12 +587,12 @@ TEST(protocol_codes, NackEscapesItsMessage) {
 // valid_utf8 and valid_timestamp.
 
 TEST(protocol_valid_utf8, AcceptsEveryBoundaryOfEachLength) {
-  for (const std::string& s : {std::string(), std::string("plain ascii"), std::string("a\0b", 3),
-                              std::string("\x7F"), std::string("\xC2\x80"), std::string("\xDF\xBF"),
-                              std::string("\xE0\xA0\x80"), std::string("\xED\x9F\xBF"),
-                              std::string("\xEE\x80\x80"), std::string("\xEF\xBF\xBF"),
-                              std::string("\xF0\x90\x80\x80"), std::string("\xF4\x8F\xBF\xBF"),
-                              std::string("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80")}) {
+  for (const std::string& s :
+       {std::string(), std::string("plain ascii"), std::string("a\0b", 3), std::string("\x7F"),
+        std::string("\xC2\x80"), std::string("\xDF\xBF"), std::string("\xE0\xA0\x80"),
+        std::string("\xED\x9F\xBF"), std::string("\xEE\x80\x80"), std::string("\xEF\xBF\xBF"),
+        std::string("\xF0\x90\x80\x80"), std::string("\xF4\x8F\xBF\xBF"),
+        std::string("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80")}) {
     EXPECT_TRUE(relais::protocol::valid_utf8(s)) << ::testing::PrintToString(s);
   }
 }
@@ -599,14 +609,12 @@ TEST(protocol_valid_utf8, RefusesMalformedSequences) {
            std::string("\xED\xBF\xBF"),      // surrogate DFFF
            std::string("\xF4\x90\x80\x80"),  // U+110000
            std::string("\xF5\x80\x80\x80"),  // lead byte past F4
-           std::string("\xF8\x88\x80\x80\x80"),
-           std::string("\xFE"),
-           std::string("\xFF"),
-           std::string("\xC3"),              // truncated at the end
-           std::string("\xE2\x82"),
-           std::string("\xF0\x9F\x98"),
-           std::string("\xE2\x82" "A"),      // truncated by an ASCII byte
-           std::string("\xC3\xC3\xA9"),      // a lead byte where a continuation belongs
+           std::string("\xF8\x88\x80\x80\x80"), std::string("\xFE"), std::string("\xFF"),
+           std::string("\xC3"),  // truncated at the end
+           std::string("\xE2\x82"), std::string("\xF0\x9F\x98"),
+           std::string("\xE2\x82"
+                       "A"),             // truncated by an ASCII byte
+           std::string("\xC3\xC3\xA9"),  // a lead byte where a continuation belongs
        }) {
     EXPECT_FALSE(relais::protocol::valid_utf8(s)) << ::testing::PrintToString(s);
   }
@@ -615,31 +623,49 @@ TEST(protocol_valid_utf8, RefusesMalformedSequences) {
 TEST(protocol_valid_timestamp, AcceptsRfc3339Forms) {
   for (const char* s : {"2020-04-01T08:12:00Z", "2020-04-01T08:12:00+02:00", "2020-04-01T08:12:00-05:30",
                         "2020-04-01t08:12:00z", "2020-04-01 08:12:00Z", "2020-04-01T08:12:00.5Z",
-                        "2020-04-01T08:12:00.123456789+00:00", "2016-12-31T23:59:60Z",
-                        "2020-02-29T00:00:00Z", "0000-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59"}) {
+                        "2020-04-01T08:12:00.123456789+00:00", "2016-12-31T23:59:60Z", "2020-02-29T00:00:00Z",
+                        "0000-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59"}) {
     EXPECT_TRUE(relais::protocol::valid_timestamp(s)) << s;
   }
   EXPECT_TRUE(relais::protocol::valid_timestamp(relais::protocol::now_rfc3339()));
 }
 
 TEST(protocol_valid_timestamp, RefusesMalformedTimestamps) {
-  for (const char* s : {"", "2020-04-01", "2020-04-01T08:12:00", "2020-04-01T08:12Z", "2020-04-01T08:12:00.Z",
-                        "2020-04-01T08:12:00.1234567890Z", "2020-00-01T08:12:00Z", "2020-13-01T08:12:00Z",
-                        "2020-04-00T08:12:00Z", "2020-04-32T08:12:00Z", "2020-04-01T24:00:00Z",
-                        "2020-04-01T08:60:00Z", "2020-04-01T08:12:61Z", "2020-04-01T08:12:00+24:00",
-                        "2020-04-01T08:12:00+02:60", "2020-04-01T08:12:00+0200", "2020-04-01T08:12:00+02",
-                        "2020-04-01T08:12:00Z ", " 2020-04-01T08:12:00Z", "2020/04/01T08:12:00Z",
-                        "2020-04-01X08:12:00Z", "2020-04-01T08:12:00+02:00x", "20-04-01T08:12:00Z",
-                        "2020-4-01T08:12:00Z", "2020-04-01T08:12:00ZZ", "abcd-ef-ghTij:kl:mnZ"}) {
+  for (const char* s : {"",
+                        "2020-04-01",
+                        "2020-04-01T08:12:00",
+                        "2020-04-01T08:12Z",
+                        "2020-04-01T08:12:00.Z",
+                        "2020-04-01T08:12:00.1234567890Z",
+                        "2020-00-01T08:12:00Z",
+                        "2020-13-01T08:12:00Z",
+                        "2020-04-00T08:12:00Z",
+                        "2020-04-32T08:12:00Z",
+                        "2020-04-01T24:00:00Z",
+                        "2020-04-01T08:60:00Z",
+                        "2020-04-01T08:12:61Z",
+                        "2020-04-01T08:12:00+24:00",
+                        "2020-04-01T08:12:00+02:60",
+                        "2020-04-01T08:12:00+0200",
+                        "2020-04-01T08:12:00+02",
+                        "2020-04-01T08:12:00Z ",
+                        " 2020-04-01T08:12:00Z",
+                        "2020/04/01T08:12:00Z",
+                        "2020-04-01X08:12:00Z",
+                        "2020-04-01T08:12:00+02:00x",
+                        "20-04-01T08:12:00Z",
+                        "2020-4-01T08:12:00Z",
+                        "2020-04-01T08:12:00ZZ",
+                        "abcd-ef-ghTij:kl:mnZ"}) {
     EXPECT_FALSE(relais::protocol::valid_timestamp(s)) << s;
   }
 }
 
 // RFC 3339 section 5.7: the day must exist in its month and year.
 TEST(protocol_valid_timestamp, RefusesDaysPastTheEndOfTheMonth) {
-  for (const char* s : {"2020-02-30T00:00:00Z", "2021-02-29T00:00:00Z", "2020-04-31T00:00:00Z",
-                        "2020-06-31T00:00:00Z", "2020-09-31T00:00:00Z", "2020-11-31T00:00:00Z",
-                        "1900-02-29T00:00:00Z"}) {
+  for (const char* s :
+       {"2020-02-30T00:00:00Z", "2021-02-29T00:00:00Z", "2020-04-31T00:00:00Z", "2020-06-31T00:00:00Z",
+        "2020-09-31T00:00:00Z", "2020-11-31T00:00:00Z", "1900-02-29T00:00:00Z"}) {
     EXPECT_FALSE(relais::protocol::valid_timestamp(s)) << s;
   }
   EXPECT_TRUE(relais::protocol::valid_timestamp("2000-02-29T00:00:00Z"));
@@ -675,8 +701,8 @@ TEST(protocol_reply, Nack) {
   EXPECT_EQ(reply->message, "post.text: is required");
   EXPECT_FALSE(relais::protocol::is_retryable(reply->code));
 
-  const auto no_seq =
-      relais::protocol::parse_reply(relais::protocol::encode_nack({std::nullopt, Code::bad_json, "", "not JSON"}));
+  const auto no_seq = relais::protocol::parse_reply(
+      relais::protocol::encode_nack({std::nullopt, Code::bad_json, "", "not JSON"}));
   ASSERT_TRUE(no_seq);
   EXPECT_FALSE(no_seq->seq.has_value());
   EXPECT_EQ(no_seq->code, "bad_json");
@@ -684,8 +710,8 @@ TEST(protocol_reply, Nack) {
 }
 
 TEST(protocol_reply, ResultAndPong) {
-  const auto result =
-      relais::protocol::parse_reply(relais::protocol::encode_result(4, R"({"posts":[{"id":1,"state":"held"}]})"));
+  const auto result = relais::protocol::parse_reply(
+      relais::protocol::encode_result(4, R"({"posts":[{"id":1,"state":"held"}]})"));
   ASSERT_TRUE(result);
   EXPECT_EQ(result->type, "result");
   EXPECT_EQ(result->seq, 4u);
@@ -705,8 +731,9 @@ TEST(protocol_reply, IgnoresUnknownReplyFields) {
 }
 
 TEST(protocol_reply, RefusesWhatIsNotAReplyOfThisVersion) {
-  for (const char* frame : {"", "not json", "[1]", R"({"type":"ack","seq":1})", R"({"v":2,"type":"ack","seq":1})",
-                            R"({"v":"1","type":"ack","seq":1})", R"({"v":1,"seq":1})", R"({"v":1,"type":5})"}) {
+  for (const char* frame :
+       {"", "not json", "[1]", R"({"type":"ack","seq":1})", R"({"v":2,"type":"ack","seq":1})",
+        R"({"v":"1","type":"ack","seq":1})", R"({"v":1,"seq":1})", R"({"v":1,"type":5})"}) {
     EXPECT_FALSE(relais::protocol::parse_reply(frame).has_value()) << frame;
   }
 }

@@ -32,7 +32,8 @@ using relais::daemon::StoredPost;
 
 namespace {
 
-Post make_post(const std::string& source, const std::string& external_id, const std::string& text = "bonjour") {
+Post make_post(const std::string& source, const std::string& external_id,
+               const std::string& text = "bonjour") {
   Post p;
   p.source = source;
   p.external_id = external_id;
@@ -43,7 +44,8 @@ Post make_post(const std::string& source, const std::string& external_id, const 
 }
 
 Post full_post() {
-  Post p = make_post("webform", "f-2020-04-01-0042", "J'ai besoin d'aide pour mes courses, \xE2\x82\xAC \"x\"");
+  Post p =
+      make_post("webform", "f-2020-04-01-0042", "J'ai besoin d'aide pour mes courses, \xE2\x82\xAC \"x\"");
   p.sender = "mireille.pal";
   p.subject = "Courses";
   p.lang = "fr";
@@ -78,7 +80,8 @@ class store_sqlite : public ::testing::Test {
 
   std::filesystem::path db() const { return dir / "relais.db"; }
 
-  std::vector<IngestOutcome> commit(const std::vector<Post>& posts, const std::vector<StageRecord>& records = {}) {
+  std::vector<IngestOutcome> commit(const std::vector<Post>& posts,
+                                    const std::vector<StageRecord>& records = {}) {
     auto outcomes = store->commit(posts, records);
     if (!outcomes) {
       ADD_FAILURE() << "commit failed: " << outcomes.error().message;
@@ -288,8 +291,8 @@ TEST_F(store_sqlite, DuplicateInALaterCommitIsReportedWithTheFirstId) {
 }
 
 TEST_F(store_sqlite, DuplicateWithinOneCommitIsReportedWithTheFirstId) {
-  const auto outcomes =
-      commit({make_post("webform", "f-1", "first"), make_post("webform", "f-2"), make_post("webform", "f-1", "second")});
+  const auto outcomes = commit({make_post("webform", "f-1", "first"), make_post("webform", "f-2"),
+                                make_post("webform", "f-1", "second")});
   ASSERT_EQ(outcomes.size(), 3u);
   EXPECT_FALSE(outcomes[0].duplicate);
   EXPECT_FALSE(outcomes[1].duplicate);
@@ -436,7 +439,8 @@ TEST_F(store_sqlite, AFailingCommitStoresNothing) {
 
 TEST_F(store_sqlite, ListPostsByStateNewestFirstWithALimit) {
   std::vector<std::int64_t> ids;
-  for (int i = 0; i < 6; ++i) ids.push_back(commit_one(make_post(i % 2 == 0 ? "webform" : "mail", std::to_string(i))));
+  for (int i = 0; i < 6; ++i)
+    ids.push_back(commit_one(make_post(i % 2 == 0 ? "webform" : "mail", std::to_string(i))));
   StageRecord routed = moved_to(ids[3], "routed");
   Triage t;
   t.kind = Kind::request;
@@ -642,7 +646,8 @@ TEST(store_migration, Version1DatabaseIsMigratedAndKeepsItsPosts) {
         "'Besoin de pain', 'fr', '{\"category\":\"groceries\"}', '{\"name\":\"Jeanne\"}', "
         "'2020-03-20T10:00:00Z', '2020-03-20T10:00:01.000Z', 'held')");
     raw.exec(
-        "INSERT INTO events(post_id, at, type, actor, detail) VALUES (7, '2020-03-20T10:00:01.000Z', 'received', "
+        "INSERT INTO events(post_id, at, type, actor, detail) VALUES (7, '2020-03-20T10:00:01.000Z', "
+        "'received', "
         "'source:webform', '{\"channel\":\"webform\"}')");
   }
 
@@ -698,7 +703,8 @@ TEST(store_migration, Version1DatabaseIsMigratedAndKeepsItsPosts) {
   ASSERT_EQ((*after)->findings.size(), 1u);
 
   // Duplicates of an old post are still recognised; new posts follow its id.
-  auto more = store.commit(std::vector<Post>{make_post("webform", "old-1"), make_post("webform", "new-1")}, {});
+  auto more =
+      store.commit(std::vector<Post>{make_post("webform", "old-1"), make_post("webform", "new-1")}, {});
   ASSERT_TRUE(more) << more.error().message;
   ASSERT_EQ(more->size(), 2u);
   EXPECT_TRUE((*more)[0].duplicate);

@@ -40,7 +40,7 @@ struct SubmitResult {
 struct ClientOptions {
   std::string endpoint;  // ipc://, tcp:// or inproc:// (with `zmq_context`)
   std::size_t window = 256;
-  std::chrono::milliseconds ack_timeout{1000};   // first resend after this
+  std::chrono::milliseconds ack_timeout{1000};  // first resend after this
   std::chrono::milliseconds max_resend_interval{8000};
   unsigned max_attempts = 0;  // 0: resend until acknowledged
   // Called once per post, from submit(), poll() or flush().
@@ -59,8 +59,7 @@ class Client {
   // Sends a post; while the window is full, waits for acknowledgements
   // (backpressure) for at most `wait`. Returns the post's sequence number, or
   // an error: invalid_post (it could not be encoded), window_full.
-  Expected<std::uint64_t> submit(const Post& post,
-                                 std::chrono::milliseconds wait = std::chrono::hours(24));
+  Expected<std::uint64_t> submit(const Post& post, std::chrono::milliseconds wait = std::chrono::hours(24));
 
   // Handles replies and due resends for up to `wait`; returns how many posts
   // completed.

@@ -22,8 +22,8 @@ struct Post {
   std::string sender;
   std::optional<std::string> subject;
   std::string text;
-  std::string received_at;  // RFC 3339
-  std::string lang;         // a hint from the source, may be empty
+  std::string received_at;                          // RFC 3339
+  std::string lang;                                 // a hint from the source, may be empty
   std::map<std::string, std::string> fields;        // structured form fields
   std::map<std::string, std::string> private_data;  // never shown publicly
 };
