@@ -58,7 +58,7 @@ class Client {
 
   // Sends a post; while the window is full, waits for acknowledgements
   // (backpressure) for at most `wait`. Returns the post's sequence number, or
-  // an error: invalid_post (it could not be encoded), window_full.
+  // window_full. An invalid post is refused by the daemon: see on_result.
   Expected<std::uint64_t> submit(const Post& post, std::chrono::milliseconds wait = std::chrono::hours(24));
 
   // Handles replies and due resends for up to `wait`; returns how many posts
