@@ -45,7 +45,10 @@ struct Daemon::Impl {
   Status lock_state_dir(const std::filesystem::path& dir) {
     const auto path = dir / "relaisd.lock";
     lock_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    if (lock_fd < 0) return Error{"state_dir", path.string() + ": cannot open: " + std::strerror(errno), ""};
+    if (lock_fd < 0)
+      return Error{
+          "state_dir",
+          path.string() + ": cannot open: " + std::error_code(errno, std::generic_category()).message(), ""};
     if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
       return Error{"state_dir", dir.string() + ": another relaisd is already using this state directory", ""};
     }

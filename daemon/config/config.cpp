@@ -160,8 +160,8 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
         }
       }
     }
-    r.size("max_message_bytes", config.max_message_bytes, 1024, 16 * 1024 * 1024);
-    r.size("max_text_bytes", config.max_text_bytes, 256, 16 * 1024 * 1024);
+    r.size("max_message_bytes", config.max_message_bytes, 1024, std::int64_t{16} * 1024 * 1024);
+    r.size("max_text_bytes", config.max_text_bytes, 256, std::int64_t{16} * 1024 * 1024);
     r.size("batch_max", config.batch_max, 1, 100000);
     if (config.max_text_bytes > config.max_message_bytes) {
       const auto* node = t.get("max_text_bytes");

@@ -19,8 +19,8 @@ struct Config {
   std::string log_level = "info";
   // [ingest]
   std::vector<std::string> endpoints;  // empty in the file: ipc://<state_dir>/ingest.sock
-  std::size_t max_message_bytes = 256 * 1024;
-  std::size_t max_text_bytes = 64 * 1024;
+  std::size_t max_message_bytes = std::size_t{256} * 1024;
+  std::size_t max_text_bytes = std::size_t{64} * 1024;
   std::size_t batch_max = 1024;
   // [storage]
   std::string backend = "sqlite";

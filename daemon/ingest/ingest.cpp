@@ -14,7 +14,7 @@ const char* const Ingest::kQueryEndpoint = "inproc://relais-queries";
 const char* const Ingest::kReplyEndpoint = "inproc://relais-replies";
 
 namespace {
-constexpr std::size_t kHardFrameLimit = 64 * 1024 * 1024;
+constexpr std::size_t kHardFrameLimit = std::size_t{64} * 1024 * 1024;
 }
 
 struct Ingest::Impl {

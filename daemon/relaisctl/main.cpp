@@ -56,7 +56,7 @@ std::string str(const json::value& v) {
   if (v.is_null()) return "-";
   if (v.is_double()) {
     std::array<char, 32> buf{};
-    std::snprintf(buf.data(), buf.size(), "%g", v.get_double());
+    (void)std::snprintf(buf.data(), buf.size(), "%g", v.get_double());
     return buf.data();
   }
   return json::serialize(v);

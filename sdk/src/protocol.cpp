@@ -135,8 +135,8 @@ std::string now_rfc3339() {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   std::array<char, 80> buf{};
-  std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
+  (void)std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
   return buf.data();
 }
 
@@ -232,7 +232,9 @@ std::map<std::string, std::string> read_string_map(const json::value* v, const s
   }
   for (const auto& kv : obj) {
     const std::string key(kv.key());
-    const std::string field = path + "." + key;
+    std::string field = path;
+    field += ".";
+    field += key;
     if (key.empty() || key.size() > kMaxMapKeyBytes) {
       set(Code::invalid_value, field, "keys must be 1 to 64 bytes");
       return out;

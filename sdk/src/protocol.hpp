@@ -30,8 +30,8 @@ std::string_view code_name(Code code) noexcept;
 bool is_retryable(std::string_view code) noexcept;
 
 struct Limits {
-  std::size_t max_message_bytes = 256 * 1024;
-  std::size_t max_text_bytes = 64 * 1024;
+  std::size_t max_message_bytes = std::size_t{256} * 1024;
+  std::size_t max_text_bytes = std::size_t{64} * 1024;
 };
 
 // Fixed field limits, written down in PROTOCOL.md.
