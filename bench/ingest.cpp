@@ -1,0 +1,1102 @@
+// bench/ingest: how many posts per second relaisd stores and acknowledges,
+// and how long an acknowledgement takes, next to this machine's floor.
+//
+// Several client threads, each with its own relais::Client, submit posts to a
+// server and record each post's ack latency. The servers are relaisd (spawned
+// here with a temporary state directory, or already running at --endpoint)
+// and the floor (floor.cpp: a bare ROUTER + Boost.JSON + SQLite WAL server
+// that stores in batches and acks after commit, run as a child process of
+// this same program). Runs alternate floor, relaisd, floor, relaisd, ... and
+// the medians are reported with their ratio. See bench/README.md.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <latch>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+#include "protocol.hpp"
+#include "relais/client.hpp"
+
+namespace relais::bench {
+// floor.cpp
+int serve_floor(const std::string& endpoint, const std::string& database, std::size_t batch_max,
+                const std::string& synchronous, bool validate);
+}  // namespace relais::bench
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::nanoseconds;
+
+struct Options {
+  std::string endpoint;  // a relaisd already running; empty: spawn one
+  std::string relaisd;   // the relaisd to spawn
+  std::string config;    // base config for the spawned relaisd; empty: generated
+  std::size_t clients = 4;
+  std::size_t posts = 100000;
+  std::size_t window = 256;
+  double rate = 0;  // posts/s offered in total; 0: closed loop, as fast as possible
+  std::size_t runs = 3;
+  std::size_t warmup = 2000;
+  std::string only = "both";
+  std::string synchronous = "full";
+  std::size_t batch_max = 1024;
+  bool floor_validate = false;
+  std::string tmpdir;
+  bool keep = false;
+  bool settle = true;  // wait for relaisd's pipeline after each run
+  bool as_json = false;
+  int ack_timeout_ms = 10000;
+  int start_timeout_ms = 30000;
+  // The floor server mode (internal: the bench runs itself with it).
+  std::string serve_floor;
+  std::string floor_db;
+};
+
+// ---------------------------------------------------------------------------
+// Posts: French text of 300 to 600 bytes, as a mutual-aid network gets them.
+
+constexpr std::array kOpenings = {
+    "Bonjour à tous,",
+    "Bonsoir,",
+    "Bonjour,",
+    "Salut le quartier !",
+    "Bonjour, je me permets d'écrire ici.",
+    "Bonjour à l'équipe du réseau d'entraide,",
+    "Bonjour à toutes et à tous,",
+};
+
+constexpr std::array kRequests = {
+    "J'ai 78 ans et je ne peux plus porter mes courses depuis mon opération de la hanche.",
+    "Je cherche quelqu'un qui pourrait aller à la pharmacie pour moi, l'ordonnance est prête.",
+    "Nous avons besoin d'aide pour descendre des cartons du troisième étage sans ascenseur.",
+    "Ma voisine est seule avec deux enfants et aurait besoin de couches et de lait infantile.",
+    "Je cherche une personne pour promener mon chien le matin pendant mon hospitalisation.",
+    "Quelqu'un pourrait-il m'aider à remplir un dossier de la CAF ? Le formulaire m'échappe.",
+    "Mon frigo est tombé en panne et j'ai besoin de garder mon insuline au frais.",
+    "Je cherche un trajet pour aller à mon rendez-vous à l'hôpital Henri-Mondor jeudi.",
+    "J'aurais besoin d'un coup de main pour monter un lit pour mon petit-fils.",
+    "Nous cherchons des repas pour une famille de cinq personnes hébergée au gymnase.",
+};
+
+constexpr std::array kOffers = {
+    "Je propose de faire les courses des personnes âgées du quartier le mardi et le jeudi.",
+    "Je peux aider en soutien scolaire, maths et français, du CP à la troisième.",
+    "Disponible pour des trajets en voiture vers l'hôpital le week-end, j'ai un break.",
+    "J'ai des légumes en trop au jardin partagé : courgettes, tomates et haricots à donner.",
+    "Je propose des appels de courtoisie aux personnes isolées, une fois par semaine.",
+};
+
+constexpr std::array kInfos = {
+    "La distribution alimentaire de samedi est déplacée à la salle des fêtes, de 10 h à 13 h.",
+    "Le centre social rouvre ses permanences administratives lundi prochain.",
+    "Attention, la ligne de bus 180 ne dessert plus l'arrêt Mairie jusqu'à la fin du mois.",
+};
+
+// At most 100 bytes each, so that a text lands within 300 to 600 bytes.
+constexpr std::array kDetails = {
+    "J'habite quai Jules-Guesde, près de l'arrêt de bus.",
+    "Je suis au rez-de-chaussée, la sonnette ne marche pas, il faut frapper fort.",
+    "Je suis disponible surtout en fin de journée, après 17 heures.",
+    "Le plus simple est de passer par la loge de la gardienne.",
+    "Je peux rembourser les courses en espèces ou par chèque.",
+    "La supérette la plus proche est avenue de la République.",
+    "Il faudrait que ce soit fait avant vendredi si possible.",
+    "Merci de ne pas venir si vous avez de la fièvre, je suis fragile.",
+    "Il y a un interphone au nom de Martin, deuxième porte à gauche.",
+    "Je n'ai pas de voiture et les taxis sont trop chers pour moi.",
+    "Mes enfants habitent à Lyon et ne peuvent pas venir avant l'été.",
+    "Je parle un peu anglais et espagnol si ça peut servir.",
+    "C'est au quatrième étage, l'ascenseur est en panne depuis lundi.",
+    "Je peux aussi être joint par téléphone le matin.",
+    "Ce n'est pas très urgent mais ça m'aiderait beaucoup.",
+    "Les magasins ferment tôt le dimanche dans notre rue.",
+};
+
+constexpr std::array kClosings = {
+    "Merci beaucoup d'avance pour votre aide.",
+    "Merci à celles et ceux qui prendront le temps de répondre.",
+    "Bonne journée à toutes et à tous.",
+    "Prenez soin de vous.",
+    "Merci, c'est vraiment gentil.",
+};
+
+constexpr std::array kSubjects = {"Courses",     "Besoin d'aide", "Pharmacie",
+                                  "Proposition", "Information",   "Trajet hôpital"};
+constexpr std::array kCategories = {"groceries", "pharmacy", "transport", "childcare",
+                                    "paperwork", "housing",  "food",      "company"};
+constexpr std::array kAreas = {"vitry_port_a_langlais", "ivry_centre", "choisy_gare", "villejuif_aragon"};
+constexpr std::array kNames = {"Mireille P.", "Jean-Luc D.", "Fatima B.",
+                               "Hélène R.",   "Karim S.",    "Odile M."};
+
+class PostMaker {
+ public:
+  explicit PostMaker(std::uint64_t seed) : rng_(seed) {}
+
+  template <class Array>
+  const char* pick(const Array& a) {
+    return a[std::uniform_int_distribution<std::size_t>(0, a.size() - 1)(rng_)];
+  }
+  int roll(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+
+  std::string text() {
+    const auto target = static_cast<std::size_t>(std::uniform_int_distribution<int>(300, 500)(rng_));
+    std::string t = pick(kOpenings);
+    t += ' ';
+    const int kind = roll(20);
+    t += kind < 15 ? pick(kRequests) : kind < 19 ? pick(kOffers) : pick(kInfos);
+    const std::string closing = pick(kClosings);
+    std::vector<std::size_t> order(kDetails.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng_);
+    for (std::size_t i = 0; t.size() + 1 + closing.size() < target; ++i) {
+      t += ' ';
+      t += kDetails[order[i % order.size()]];
+    }
+    t += ' ';
+    t += closing;
+    return t;
+  }
+
+  relais::Post post() {
+    relais::Post p;
+    p.source = "bench";
+    p.channel = "webform";
+    p.sender = "voisin" + std::to_string(roll(5000));
+    if (roll(10) < 3) p.subject = pick(kSubjects);
+    p.text = text();
+    char when[64];
+    (void)std::snprintf(when, sizeof when, "2020-04-%02dT%02d:%02d:%02d+02:00", 1 + roll(28), roll(24),
+                        roll(60), roll(60));
+    p.received_at = when;
+    p.lang = "fr";
+    p.fields["category"] = pick(kCategories);
+    p.fields["area"] = pick(kAreas);
+    if (roll(10) < 6) {
+      p.private_data["name"] = pick(kNames);
+      char phone[64];
+      (void)std::snprintf(phone, sizeof phone, "01 99 %02d %02d %02d", roll(100), roll(100), roll(100));
+      p.private_data["phone"] = phone;
+    }
+    return p;
+  }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+// ---------------------------------------------------------------------------
+// Child processes: relaisd and the floor.
+
+class Child {
+ public:
+  Child(std::string name, const std::vector<std::string>& argv, const fs::path& log)
+      : name_(std::move(name)) {
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the bench
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+  }
+  ~Child() {
+    if (running()) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  const std::string& name() const { return name_; }
+  pid_t pid() const { return pid_; }
+
+  bool running() {
+    if (exited_) return false;
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exited_ = true;
+      status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    return !exited_;
+  }
+
+  // SIGTERM, then SIGKILL after `grace`; the exit status.
+  int stop(std::chrono::seconds grace) {
+    if (!running()) return status_;
+    ::kill(pid_, SIGTERM);
+    const auto until = Clock::now() + grace;
+    while (running() && Clock::now() < until) std::this_thread::sleep_for(milliseconds(20));
+    if (running()) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      exited_ = true;
+      status_ = 128 + SIGKILL;
+    }
+    return status_;
+  }
+
+  // User + system CPU seconds of every thread so far.
+  double cpu_seconds() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos) return -1;
+    std::istringstream fields(stat.substr(paren + 2));
+    std::string f;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+      if (i == 14 || i == 15) ticks += std::stod(f);  // utime, stime
+    }
+    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+
+  // Bytes the process passed to write(2)-like calls so far (/proc/PID/io
+  // wchar): its database and WAL writes, and little else; -1: unknown.
+  double written_bytes() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/io");
+    for (std::string key; in >> key;) {
+      double value = 0;
+      in >> value;
+      if (key == "wchar:") return value;
+    }
+    return -1;
+  }
+
+ private:
+  std::string name_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int status_ = -1;
+};
+
+std::string tail_of(const fs::path& file, std::size_t bytes = 2000) {
+  std::ifstream in(file, std::ios::binary);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return s.size() > bytes ? s.substr(s.size() - bytes) : s;
+}
+
+// A DEALER for pings and queries, apart from the clients under test.
+class Probe {
+ public:
+  explicit Probe(const std::string& endpoint) {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.connect(endpoint);
+  }
+
+  // The reply to one request, or nullopt after `timeout`.
+  std::optional<relais::protocol::Reply> ask(const std::string& frame, std::uint64_t seq,
+                                             milliseconds timeout) {
+    socket_.send(zmq::buffer(frame), zmq::send_flags::dontwait);
+    const auto until = Clock::now() + timeout;
+    for (auto now = Clock::now(); now < until; now = Clock::now()) {
+      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::duration_cast<milliseconds>(until - now) + milliseconds(1));
+      zmq::message_t msg;
+      while (socket_.recv(msg, zmq::recv_flags::dontwait)) {
+        auto reply = relais::protocol::parse_reply(msg.to_string_view());
+        if (reply && reply->seq == seq) return reply;  // earlier answers are dropped
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Pings until a pong comes, the child dies or the deadline passes.
+  void wait_ready(Child* child, milliseconds timeout, const fs::path& log) {
+    const auto until = Clock::now() + timeout;
+    while (Clock::now() < until) {
+      if (child != nullptr && !child->running()) {
+        throw std::runtime_error((child->name()) + " exited before answering a ping; its log:\n" +
+                                 tail_of(log));
+      }
+      const auto seq = next_seq_++;
+      auto reply = ask(relais::protocol::encode_ping(seq), seq, milliseconds(200));
+      if (reply && reply->type == "pong") return;
+    }
+    throw std::runtime_error((child != nullptr ? child->name() : std::string("the server")) +
+                             " did not answer a ping within " + std::to_string(timeout.count()) + " ms" +
+                             (child != nullptr ? "; its log:\n" + tail_of(log) : std::string()));
+  }
+
+  // Whether relaisd still has posts its pipeline has not finished (state
+  // `received`); nullopt when it does not answer.
+  std::optional<bool> unfinished() {
+    relais::protocol::Query q;
+    q.what = "posts";
+    q.state = "received";
+    q.limit = 1;
+    const auto seq = next_seq_++;
+    auto reply = ask(relais::protocol::encode_query(seq, q), seq, milliseconds(5000));
+    if (!reply || reply->type != "result") return std::nullopt;
+    boost::system::error_code ec;
+    auto v = json::parse(reply->result_json, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    const auto* posts = v.get_object().if_contains("posts");
+    return posts != nullptr && posts->is_array() && !posts->get_array().empty();
+  }
+
+ private:
+  zmq::context_t context_{1};
+  zmq::socket_t socket_{context_, zmq::socket_type::dealer};
+  std::uint64_t next_seq_ = 1;
+};
+
+// ---------------------------------------------------------------------------
+// Measurement.
+
+struct Percentiles {
+  double p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0, mean = 0;  // milliseconds
+};
+
+Percentiles percentiles(std::vector<std::int64_t>& ns) {
+  Percentiles p;
+  if (ns.empty()) return p;
+  std::sort(ns.begin(), ns.end());
+  auto at = [&](double q) {
+    const auto i = static_cast<std::size_t>(std::ceil(q * static_cast<double>(ns.size()))) - 1;
+    return static_cast<double>(ns[std::min(i, ns.size() - 1)]) / 1e6;
+  };
+  p.p50 = at(0.50);
+  p.p90 = at(0.90);
+  p.p99 = at(0.99);
+  p.p999 = at(0.999);
+  p.max = static_cast<double>(ns.back()) / 1e6;
+  double sum = 0;
+  for (auto v : ns) sum += static_cast<double>(v);
+  p.mean = sum / static_cast<double>(ns.size()) / 1e6;
+  return p;
+}
+
+struct RunResult {
+  std::string target;  // floor | relaisd
+  std::size_t run = 0;
+  std::size_t posts = 0;
+  double elapsed_s = 0;    // first send (or intended start) to last ack
+  double posts_per_s = 0;  // acknowledged posts / elapsed_s
+  Percentiles latency;     // the reported latency (see latency_from)
+  Percentiles sdk;         // SubmitResult::latency: first send to ack
+  std::size_t stored = 0, duplicates = 0, rejected = 0, gave_up = 0, resent = 0;
+  double settle_s = 0;  // relaisd: after the last ack, until no post is left `received`
+  double settled_posts_per_s = 0;
+  double server_cpu_s = -1;    // CPU of the server process during the run (-1: unknown)
+  double server_written = -1;  // bytes the server wrote during the run (-1: unknown)
+  double client_cpu_s = 0;     // CPU of this process (the clients) during the run
+  std::string error;
+};
+
+struct ClientStats {
+  std::vector<std::int64_t> intended_ns;
+  std::vector<std::int64_t> sdk_ns;
+  std::size_t stored = 0, duplicates = 0, rejected = 0, gave_up = 0, resent = 0;
+  Clock::time_point end;
+  std::string error;
+};
+
+double process_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// Waits until `t`, reading replies at least every 0.2 ms so that an ack's
+// latency is taken when it arrives, not when the next send is due.
+void wait_until(relais::Client& client, Clock::time_point t) {
+  for (;;) {
+    const auto now = Clock::now();
+    if (now >= t) return;
+    const auto gap = t - now;
+    if (gap > milliseconds(3)) {
+      client.poll(std::chrono::duration_cast<milliseconds>(gap) - milliseconds(2));
+    } else {
+      client.poll(milliseconds(0));
+      std::this_thread::sleep_for(
+          std::min<Clock::duration>(t - Clock::now(), std::chrono::microseconds(200)));
+    }
+  }
+}
+
+void client_thread(const Options& o, const std::string& endpoint, std::size_t c, std::size_t count,
+                   const std::string& prefix, std::latch& ready, std::latch& go, const Clock::time_point& t0,
+                   ClientStats& st) {
+  PostMaker maker(0x5eed0000ULL + c);
+  std::vector<relais::Post> pool;
+  pool.reserve(256);
+  for (int i = 0; i < 256; ++i) pool.push_back(maker.post());
+  std::vector<Clock::time_point> intended(count + 2);  // by seq: 1 is the hello post
+  bool measuring = false;
+  st.intended_ns.reserve(count);
+  st.sdk_ns.reserve(count);
+
+  relais::ClientOptions co;
+  co.endpoint = endpoint;
+  co.window = o.window;
+  co.ack_timeout = milliseconds(o.ack_timeout_ms);
+  co.on_result = [&](const relais::SubmitResult& r) {
+    const auto now = Clock::now();
+    if (!measuring) return;
+    switch (r.status) {
+      case relais::SubmitStatus::stored:
+        ++st.stored;
+        break;
+      case relais::SubmitStatus::duplicate:
+        ++st.duplicates;
+        break;
+      case relais::SubmitStatus::rejected:
+        if (st.rejected++ == 0) st.error = "rejected: " + r.code + " " + r.field + " " + r.message;
+        return;
+      case relais::SubmitStatus::gave_up:
+        ++st.gave_up;
+        return;
+    }
+    if (r.attempts > 1) ++st.resent;
+    st.sdk_ns.push_back(r.latency.count());
+    if (r.seq < intended.size()) st.intended_ns.push_back((now - intended[r.seq]).count());
+  };
+
+  std::optional<relais::Client> client;
+  try {
+    client.emplace(co);
+    // One post through before the clock starts: the connection is up.
+    relais::Post hello = pool.front();
+    hello.external_id = prefix + "-c" + std::to_string(c) + "-hello";
+    auto r = client->submit_and_wait(hello, milliseconds(o.start_timeout_ms));
+    if (r.status != relais::SubmitStatus::stored && r.status != relais::SubmitStatus::duplicate) {
+      st.error = "the first post got no ack: " + r.code + " " + r.message;
+    }
+  } catch (const std::exception& e) {
+    st.error = e.what();
+  }
+  ready.count_down();
+  go.wait();
+  if (!st.error.empty()) {
+    st.end = Clock::now();
+    return;
+  }
+  measuring = true;
+  const std::string id_prefix = prefix + "-c" + std::to_string(c) + "-";
+  const double clients = static_cast<double>(o.clients);
+  for (std::size_t k = 0; k < count; ++k) {
+    relais::Post& post = pool[k % pool.size()];
+    post.external_id = id_prefix + std::to_string(k);
+    if (o.rate > 0) {
+      // Open loop: the k-th post of client c is due at a fixed time, whatever
+      // happened to the others; clients interleave evenly.
+      const double at_s = (static_cast<double>(k) * clients + static_cast<double>(c)) / o.rate;
+      const auto due = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(at_s));
+      intended[k + 2] = due;
+      wait_until(*client, due);
+    } else {
+      intended[k + 2] = Clock::now();
+    }
+    auto seq = client->submit(post);
+    if (!seq || *seq != k + 2) {
+      st.error = seq ? "unexpected sequence number" : seq.error().code + ": " + seq.error().message;
+      break;
+    }
+  }
+  if (!client->flush(std::chrono::minutes(10))) st.error = "posts still unacknowledged after 10 minutes";
+  st.end = Clock::now();
+}
+
+// Submits `posts` posts with o.clients clients; latency and throughput.
+RunResult load(const Options& o, const std::string& endpoint, const std::string& prefix, std::size_t posts,
+               Child* server) {
+  RunResult res;
+  const std::size_t n = o.clients;
+  std::vector<ClientStats> stats(n);
+  std::latch ready(static_cast<std::ptrdiff_t>(n));
+  std::latch go(1);
+  Clock::time_point t0;
+  std::vector<std::thread> threads;
+  for (std::size_t c = 0; c < n; ++c) {
+    const std::size_t count = posts / n + (c < posts % n ? 1 : 0);
+    threads.emplace_back(client_thread, std::cref(o), std::cref(endpoint), c, count, std::cref(prefix),
+                         std::ref(ready), std::ref(go), std::cref(t0), std::ref(stats[c]));
+  }
+  ready.wait();
+  const double server_cpu0 = server != nullptr ? server->cpu_seconds() : -1;
+  const double server_written0 = server != nullptr ? server->written_bytes() : -1;
+  const double client_cpu0 = process_cpu_seconds();
+  // Open loop starts a little later, so that no thread is late for its first post.
+  t0 = Clock::now() + (o.rate > 0 ? milliseconds(20) : milliseconds(0));
+  go.count_down();
+  for (auto& t : threads) t.join();
+  Clock::time_point end = t0;
+  std::vector<std::int64_t> intended, sdk;
+  for (auto& s : stats) {
+    end = std::max(end, s.end);
+    res.stored += s.stored;
+    res.duplicates += s.duplicates;
+    res.rejected += s.rejected;
+    res.gave_up += s.gave_up;
+    res.resent += s.resent;
+    if (res.error.empty() && !s.error.empty()) res.error = s.error;
+    intended.insert(intended.end(), s.intended_ns.begin(), s.intended_ns.end());
+    sdk.insert(sdk.end(), s.sdk_ns.begin(), s.sdk_ns.end());
+  }
+  res.client_cpu_s = process_cpu_seconds() - client_cpu0;
+  if (server != nullptr) {
+    res.server_cpu_s = server->cpu_seconds() - server_cpu0;
+    if (server_written0 >= 0) res.server_written = server->written_bytes() - server_written0;
+  }
+  res.posts = res.stored + res.duplicates;
+  res.elapsed_s = std::chrono::duration<double>(end - t0).count();
+  res.posts_per_s = res.elapsed_s > 0 ? static_cast<double>(res.posts) / res.elapsed_s : 0;
+  res.sdk = percentiles(sdk);
+  res.latency = o.rate > 0 ? percentiles(intended) : res.sdk;
+  res.settled_posts_per_s = res.posts_per_s;
+  return res;
+}
+
+// ---------------------------------------------------------------------------
+// Servers.
+
+struct Server {
+  std::string target;  // floor | relaisd
+  std::string endpoint;
+  std::unique_ptr<Child> child;  // null: a relaisd already running
+  fs::path log;
+  bool has_pipeline = false;
+};
+
+fs::path self_exe() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw std::runtime_error("cannot read /proc/self/exe: " + ec.message());
+  return p;
+}
+
+std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+Server start_floor(const Options& o, const fs::path& base) {
+  Server s;
+  s.target = "floor";
+  const fs::path dir = base / "floor";
+  fs::create_directories(dir);
+  s.endpoint = "ipc://" + (dir / "floor.sock").string();
+  s.log = base / "floor.log";
+  std::vector<std::string> argv = {self_exe().string(),
+                                   "--serve-floor",
+                                   s.endpoint,
+                                   "--floor-db",
+                                   (dir / "floor.db").string(),
+                                   "--batch-max",
+                                   std::to_string(o.batch_max),
+                                   "--synchronous",
+                                   o.synchronous};
+  if (o.floor_validate) argv.emplace_back("--floor-validate");
+  s.child = std::make_unique<Child>("the floor server", argv, s.log);
+  Probe(s.endpoint).wait_ready(s.child.get(), milliseconds(o.start_timeout_ms), s.log);
+  return s;
+}
+
+Server start_relaisd(const Options& o, const fs::path& base) {
+  Server s;
+  s.target = "relaisd";
+  s.has_pipeline = true;
+  if (!o.endpoint.empty()) {
+    s.endpoint = o.endpoint;
+    Probe(s.endpoint).wait_ready(nullptr, milliseconds(o.start_timeout_ms), s.log);
+    return s;
+  }
+  fs::path relaisd = o.relaisd;
+  if (relaisd.empty()) relaisd = self_exe().parent_path().parent_path() / "daemon" / "relaisd";
+  if (!fs::exists(relaisd)) {
+    throw std::runtime_error(relaisd.string() + ": no relaisd there; build it or pass --relaisd PATH");
+  }
+  const fs::path dir = base / "relaisd";
+  fs::create_directories(dir);
+  fs::path config = o.config;
+  if (config.empty()) {
+    // The defaults of config/relais.toml, with the bench's batch size and
+    // durability; the state directory comes from --state-dir.
+    config = base / "relaisd.toml";
+    std::ofstream out(config);
+    out << "[daemon]\nstate_dir = " << toml_string(dir.string()) << "\n\n"
+        << "[log]\nlevel = \"info\"\n\n"
+        << "[ingest]\nendpoints = []\nmax_message_bytes = 262144\nmax_text_bytes = 65536\n"
+        << "batch_max = " << o.batch_max << "\n\n"
+        << "[storage]\nbackend = \"sqlite\"\npath = \"relais.db\"\nsynchronous = "
+        << toml_string(o.synchronous) << "\n\n"
+        << "[moderation]\nhold_score = 5.0\nreject_score = 10.0\n\n"
+        << "[routing]\nfallback = \"\"\n";
+    if (!out) throw std::runtime_error(config.string() + ": cannot write");
+  }
+  s.endpoint = "ipc://" + (dir / "ingest.sock").string();
+  s.log = base / "relaisd.log";
+  s.child = std::make_unique<Child>(
+      "relaisd",
+      std::vector<std::string>{relaisd.string(), "--config", config.string(), "--state-dir", dir.string()},
+      s.log);
+  Probe(s.endpoint).wait_ready(s.child.get(), milliseconds(o.start_timeout_ms), s.log);
+  return s;
+}
+
+// relaisd acks a post once stored; its pipeline then moderates, triages and
+// routes it, and commits that later. Waits until nothing is left to do, so
+// that a run does not leave work for the next one; the seconds it took.
+double settle(Server& s) {
+  if (!s.has_pipeline) return 0;
+  const auto start = Clock::now();
+  Probe probe(s.endpoint);
+  const auto until = start + std::chrono::minutes(10);
+  while (Clock::now() < until) {
+    auto left = probe.unfinished();
+    if (!left) throw std::runtime_error("relaisd did not answer a posts query");
+    if (!*left) return std::chrono::duration<double>(Clock::now() - start).count();
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  throw std::runtime_error("relaisd still has posts in state `received` after 10 minutes");
+}
+
+RunResult measure(const Options& o, Server& s, const std::string& prefix, std::size_t posts,
+                  std::size_t run) {
+  RunResult r = load(o, s.endpoint, prefix, posts, s.child.get());
+  r.target = s.target;
+  r.run = run;
+  if (!r.error.empty()) return r;
+  const double cpu0 = s.child ? s.child->cpu_seconds() : -1;
+  const double written0 = s.child ? s.child->written_bytes() : -1;
+  r.settle_s = o.settle ? settle(s) : 0;
+  if (s.child && r.server_cpu_s >= 0) r.server_cpu_s += s.child->cpu_seconds() - cpu0;
+  if (s.child && r.server_written >= 0 && written0 >= 0)
+    r.server_written += s.child->written_bytes() - written0;
+  r.settled_posts_per_s = static_cast<double>(r.posts) / (r.elapsed_s + r.settle_s);
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// Reporting.
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto m = v.size() / 2;
+  return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+struct Summary {
+  std::size_t runs = 0;
+  double posts_per_s = 0, settled_posts_per_s = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
+  double sdk_p50 = 0, sdk_p99 = 0, settle_s = 0, server_cpu_ms_per_1k = -1, client_cpu_ms_per_1k = 0;
+  double server_written_per_post = -1;
+};
+
+Summary summarize(const std::vector<RunResult>& results, const std::string& target) {
+  Summary s;
+  std::vector<double> pps, settled, p50, p90, p99, p999, mx, sp50, sp99, settle_s, scpu, ccpu, written;
+  for (const auto& r : results) {
+    if (r.target != target || !r.error.empty()) continue;
+    ++s.runs;
+    pps.push_back(r.posts_per_s);
+    settled.push_back(r.settled_posts_per_s);
+    p50.push_back(r.latency.p50);
+    p90.push_back(r.latency.p90);
+    p99.push_back(r.latency.p99);
+    p999.push_back(r.latency.p999);
+    mx.push_back(r.latency.max);
+    sp50.push_back(r.sdk.p50);
+    sp99.push_back(r.sdk.p99);
+    settle_s.push_back(r.settle_s);
+    if (r.server_cpu_s >= 0) scpu.push_back(r.server_cpu_s * 1e6 / static_cast<double>(r.posts));
+    ccpu.push_back(r.client_cpu_s * 1e6 / static_cast<double>(r.posts));
+    if (r.server_written >= 0) written.push_back(r.server_written / static_cast<double>(r.posts));
+  }
+  s.posts_per_s = median(pps);
+  s.settled_posts_per_s = median(settled);
+  s.p50 = median(p50);
+  s.p90 = median(p90);
+  s.p99 = median(p99);
+  s.p999 = median(p999);
+  s.max = median(mx);
+  s.sdk_p50 = median(sp50);
+  s.sdk_p99 = median(sp99);
+  s.settle_s = median(settle_s);
+  if (!scpu.empty()) s.server_cpu_ms_per_1k = median(scpu);
+  s.client_cpu_ms_per_1k = median(ccpu);
+  if (!written.empty()) s.server_written_per_post = median(written);
+  return s;
+}
+
+std::string read_line_starting(const std::string& file, const std::string& key) {
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key, 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  }
+  return "";
+}
+
+std::string filesystem_of(const fs::path& dir) {
+  struct statfs st {};
+  if (::statfs(dir.c_str(), &st) != 0) return "unknown";
+  switch (static_cast<unsigned long>(st.f_type)) {
+    case 0xEF53:
+      return "ext4";
+    case 0x01021994:
+      return "tmpfs";
+    case 0x58465342:
+      return "xfs";
+    case 0x9123683E:
+      return "btrfs";
+    case 0x794c7630:
+      return "overlayfs";
+    default: {
+      std::ostringstream s;
+      s << "0x" << std::hex << st.f_type;
+      return s.str();
+    }
+  }
+}
+
+std::string now_local() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  char buf[64];
+  (void)std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z", &tm);
+  return buf;
+}
+
+json::object percentiles_json(const Percentiles& p) {
+  return {{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}, {"p999", p.p999}, {"max", p.max}, {"mean", p.mean}};
+}
+
+json::object summary_json(const Summary& s) {
+  return {{"runs", s.runs},
+          {"posts_per_s", s.posts_per_s},
+          {"settled_posts_per_s", s.settled_posts_per_s},
+          {"latency_ms",
+           json::object{{"p50", s.p50}, {"p90", s.p90}, {"p99", s.p99}, {"p999", s.p999}, {"max", s.max}}},
+          {"sdk_latency_ms", json::object{{"p50", s.sdk_p50}, {"p99", s.sdk_p99}}},
+          {"settle_s", s.settle_s},
+          {"server_cpu_ms_per_1000_posts", s.server_cpu_ms_per_1k},
+          {"client_cpu_ms_per_1000_posts", s.client_cpu_ms_per_1k},
+          {"server_written_bytes_per_post", s.server_written_per_post}};
+}
+
+std::string fixed(double v, int digits) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << v;
+  return s.str();
+}
+
+void print_row(std::ostream& out, const std::string& label, const std::string& target, double pps, double p50,
+               double p99, double p999, double max, double settle_s, double settled, double cpu_per_1k) {
+  out << std::left << std::setw(8) << label << std::setw(9) << target << std::right << std::setw(9)
+      << fixed(pps, 0) << std::setw(9) << fixed(p50, 2) << std::setw(9) << fixed(p99, 2) << std::setw(10)
+      << fixed(p999, 2) << std::setw(9) << fixed(max, 2) << std::setw(10) << fixed(settle_s, 2)
+      << std::setw(10) << fixed(settled, 0) << std::setw(11)
+      << (cpu_per_1k >= 0 ? fixed(cpu_per_1k, 1) : std::string("-")) << "\n";
+}
+
+void print_header(std::ostream& out) {
+  out << std::left << std::setw(8) << "run" << std::setw(9) << "target" << std::right << std::setw(9)
+      << "posts/s" << std::setw(9) << "p50 ms" << std::setw(9) << "p99 ms" << std::setw(10) << "p99.9 ms"
+      << std::setw(9) << "max ms" << std::setw(10) << "settle s" << std::setw(10) << "settled/s"
+      << std::setw(11) << "srv ms/1k"
+      << "\n";
+}
+
+int run_bench(const Options& o) {
+  if (o.clients == 0 || o.posts < o.clients || o.window == 0 || o.runs == 0 || o.rate < 0) {
+    std::cerr
+        << "ingest: need --clients >= 1, --posts >= --clients, --window >= 1, --runs >= 1, --rate >= 0\n";
+    return 2;
+  }
+  const bool want_floor = o.only != "relaisd";
+  const bool want_relaisd = o.only != "floor";
+
+  fs::path tmp = o.tmpdir.empty() ? fs::temp_directory_path() : fs::path(o.tmpdir);
+  std::string tmpl = (tmp / "relais-bench-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    std::cerr << "ingest: cannot create a directory in " << tmp << "\n";
+    return 1;
+  }
+  const fs::path base = tmpl;
+  struct Cleanup {
+    fs::path dir;
+    bool keep;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!keep) fs::remove_all(dir, ec);
+    }
+  } cleanup{base, o.keep};
+
+  // Ids no earlier bench gave (a relaisd at --endpoint keeps its store).
+  const auto nonce = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  const std::string mode = o.rate > 0 ? "rate " + fixed(o.rate, 0) + " posts/s offered (open loop)"
+                                      : std::string("max throughput (closed loop)");
+  const std::string latency_from = o.rate > 0
+                                       ? "intended send time (open loop; includes any wait for the window)"
+                                       : "first send of the post (SubmitResult::latency)";
+  utsname un{};
+  ::uname(&un);
+  const std::string cpu_model = read_line_starting("/proc/cpuinfo", "model name");
+  const unsigned cpus = std::thread::hardware_concurrency();
+
+  std::cerr << "relais ingest bench: " << mode << ", " << o.clients << " clients, window " << o.window << ", "
+            << o.posts << " posts per run, " << o.runs << " runs, synchronous=" << o.synchronous
+            << ", batch_max=" << o.batch_max << "\n"
+            << "machine: " << cpus << " CPUs, " << cpu_model << ", Linux " << un.release << "; state in "
+            << base << " (" << filesystem_of(base) << ")\n"
+            << "latency measured from the " << latency_from << "\n";
+
+  std::vector<RunResult> results;
+  std::vector<Server> servers;
+  try {
+    if (want_floor) servers.push_back(start_floor(o, base));
+    if (want_relaisd) servers.push_back(start_relaisd(o, base));
+    for (auto& s : servers) {
+      if (o.warmup == 0) continue;
+      std::cerr << "warming up " << s.target << " with " << o.warmup << " posts\n";
+      Options w = o;
+      w.rate = 0;
+      auto r = measure(w, s, std::to_string(nonce) + "-warmup-" + s.target, std::max(o.warmup, o.clients), 0);
+      if (!r.error.empty()) throw std::runtime_error(s.target + " warm-up: " + r.error);
+    }
+    print_header(std::cerr);
+    for (std::size_t run = 1; run <= o.runs; ++run) {
+      for (auto& s : servers) {
+        const std::string prefix = std::to_string(nonce) + "-r" + std::to_string(run) + "-" + s.target;
+        auto r = measure(o, s, prefix, o.posts, run);
+        if (!r.error.empty())
+          throw std::runtime_error(s.target + " run " + std::to_string(run) + ": " + r.error);
+        print_row(std::cerr, std::to_string(run), r.target, r.posts_per_s, r.latency.p50, r.latency.p99,
+                  r.latency.p999, r.latency.max, r.settle_s, r.settled_posts_per_s,
+                  r.server_cpu_s >= 0 ? r.server_cpu_s * 1e6 / static_cast<double>(r.posts) : -1);
+        if (r.duplicates + r.resent + r.rejected + r.gave_up > 0) {
+          std::cerr << "  note: duplicates=" << r.duplicates << " resent=" << r.resent
+                    << " rejected=" << r.rejected << " gave_up=" << r.gave_up << "\n";
+        }
+        results.push_back(std::move(r));
+      }
+    }
+    for (auto& s : servers) {
+      if (!s.child) continue;
+      const int status = s.child->stop(std::chrono::seconds(60));
+      if (status != 0) std::cerr << s.target << " exited with status " << status << "\n";
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "ingest: " << e.what() << "\n";
+    if (!o.keep) std::cerr << "(rerun with --keep to keep " << base << " and the servers' logs)\n";
+    return 1;
+  }
+
+  const Summary floor = summarize(results, "floor");
+  const Summary relaisd = summarize(results, "relaisd");
+  const bool both = want_floor && want_relaisd;
+  const double ratio = both && floor.posts_per_s > 0 ? relaisd.posts_per_s / floor.posts_per_s : 0;
+  const double settled_ratio =
+      both && floor.settled_posts_per_s > 0 ? relaisd.settled_posts_per_s / floor.settled_posts_per_s : 0;
+  std::vector<double> pair_ratios;
+  if (both) {
+    for (std::size_t run = 1; run <= o.runs; ++run) {
+      double f = 0, d = 0;
+      for (const auto& r : results) {
+        if (r.run != run) continue;
+        (r.target == "floor" ? f : d) = r.posts_per_s;
+      }
+      if (f > 0) pair_ratios.push_back(d / f);
+    }
+  }
+  const bool throughput_met = ratio >= 0.70;
+  const bool latency_met = relaisd.p99 <= 5.0;
+
+  if (o.as_json) {
+    json::array runs;
+    for (const auto& r : results) {
+      runs.push_back(json::object{{"run", r.run},
+                                  {"target", r.target},
+                                  {"posts", r.posts},
+                                  {"elapsed_s", r.elapsed_s},
+                                  {"posts_per_s", r.posts_per_s},
+                                  {"latency_ms", percentiles_json(r.latency)},
+                                  {"sdk_latency_ms", percentiles_json(r.sdk)},
+                                  {"stored", r.stored},
+                                  {"duplicates", r.duplicates},
+                                  {"resent", r.resent},
+                                  {"settle_s", r.settle_s},
+                                  {"settled_posts_per_s", r.settled_posts_per_s},
+                                  {"server_cpu_s", r.server_cpu_s},
+                                  {"server_written_bytes", r.server_written},
+                                  {"client_cpu_s", r.client_cpu_s}});
+    }
+    json::object out{{"date", now_local()},
+                     {"machine", json::object{{"cpus", cpus},
+                                              {"cpu", cpu_model},
+                                              {"kernel", un.release},
+                                              {"state_filesystem", filesystem_of(base)}}},
+                     {"options", json::object{{"clients", o.clients},
+                                              {"posts", o.posts},
+                                              {"window", o.window},
+                                              {"rate", o.rate},
+                                              {"runs", o.runs},
+                                              {"warmup", o.warmup},
+                                              {"synchronous", o.synchronous},
+                                              {"batch_max", o.batch_max},
+                                              {"floor_validate", o.floor_validate},
+                                              {"endpoint", o.endpoint}}},
+                     {"mode", o.rate > 0 ? "open_loop" : "closed_loop"},
+                     {"latency_from", o.rate > 0 ? "intended_send_time" : "first_send"},
+                     {"runs", std::move(runs)}};
+    if (want_floor) out["floor"] = summary_json(floor);
+    if (want_relaisd) out["relaisd"] = summary_json(relaisd);
+    if (both && o.rate <= 0) {
+      json::array pr;
+      for (double v : pair_ratios) pr.push_back(v);
+      out["ratio"] = ratio;
+      out["settled_ratio"] = settled_ratio;
+      out["pair_ratios"] = std::move(pr);
+    }
+    json::object targets;
+    if (both && o.rate <= 0) targets["throughput_ratio_ge_0_70"] = throughput_met;
+    if (want_relaisd && o.rate > 0) targets["p99_le_5ms"] = latency_met;
+    out["targets"] = std::move(targets);
+    std::cout << json::serialize(out) << "\n";
+    return 0;
+  }
+
+  std::cout << "\nmedian of " << o.runs << " runs (" << mode << "; " << o.clients << " clients, window "
+            << o.window << ", " << o.posts << " posts per run)\n";
+  print_header(std::cout);
+  if (want_floor) {
+    print_row(std::cout, "median", "floor", floor.posts_per_s, floor.p50, floor.p99, floor.p999, floor.max,
+              floor.settle_s, floor.settled_posts_per_s, floor.server_cpu_ms_per_1k);
+  }
+  if (want_relaisd) {
+    print_row(std::cout, "median", "relaisd", relaisd.posts_per_s, relaisd.p50, relaisd.p99, relaisd.p999,
+              relaisd.max, relaisd.settle_s, relaisd.settled_posts_per_s, relaisd.server_cpu_ms_per_1k);
+  }
+  std::cout << "latency: ack latency in ms, from the " << latency_from << "\n"
+            << "settle: after the last ack, until relaisd's pipeline has finished every post; "
+               "srv ms/1k: server CPU ms per 1000 posts\n";
+  for (const auto* s : {&floor, &relaisd}) {
+    if (s->runs == 0 || s->server_written_per_post < 0) continue;
+    std::cout << (s == &floor ? "floor" : "relaisd") << " wrote " << fixed(s->server_written_per_post, 0)
+              << " bytes per post (write calls: database and WAL)\n";
+  }
+  if (both && o.rate <= 0) {
+    std::cout << "ratio relaisd/floor posts/s: " << fixed(ratio, 3) << " (per run:";
+    for (double v : pair_ratios) std::cout << " " << fixed(v, 3);
+    std::cout << "; counting the pipeline's settle time: " << fixed(settled_ratio, 3) << ")\n"
+              << "target relaisd >= 70% of the floor: " << (throughput_met ? "met" : "NOT met") << "\n";
+  }
+  if (o.rate > 0) {
+    // Open loop: both should run at the offered rate; less means it fell behind.
+    for (const auto* s : {&floor, &relaisd}) {
+      if ((s == &floor && !want_floor) || (s == &relaisd && !want_relaisd)) continue;
+      std::cout << (s == &floor ? "floor" : "relaisd")
+                << " kept up with the offered rate: " << (s->posts_per_s >= 0.98 * o.rate ? "yes" : "NO")
+                << " (" << fixed(s->posts_per_s, 0) << " posts/s)\n";
+    }
+  }
+  if (want_relaisd && o.rate > 0) {
+    std::cout << "target p99 ack latency <= 5 ms at " << fixed(o.rate, 0)
+              << " posts/s offered: " << (latency_met ? "met" : "NOT met") << " (relaisd p99 "
+              << fixed(relaisd.p99, 2) << " ms)\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ingest: posts/s and ack latency of relaisd, next to this machine's floor (bench/README.md)"};
+  Options o;
+  app.add_option("--endpoint", o.endpoint, "a relaisd already running (default: spawn one)");
+  app.add_option("--relaisd", o.relaisd,
+                 "the relaisd to spawn (default: ../daemon/relaisd from this program)");
+  app.add_option("--config", o.config,
+                 "config file for the spawned relaisd (default: generated; ingest.endpoints must be empty)");
+  app.add_option("--clients", o.clients, "client threads, each with its own relais::Client")
+      ->capture_default_str();
+  app.add_option("--posts", o.posts, "posts per run, over all clients")->capture_default_str();
+  app.add_option("--window", o.window, "posts in flight per client")->capture_default_str();
+  app.add_option("--rate", o.rate, "posts/s offered in total, open loop (0: as fast as possible)")
+      ->capture_default_str();
+  app.add_option("--runs", o.runs, "runs per server; medians are reported")->capture_default_str();
+  app.add_option("--warmup", o.warmup, "posts sent to each server before the runs")->capture_default_str();
+  app.add_option("--only", o.only, "which servers to measure")
+      ->check(CLI::IsMember({"both", "floor", "relaisd"}))
+      ->capture_default_str();
+  app.add_option("--synchronous", o.synchronous, "storage.synchronous of both servers")
+      ->check(CLI::IsMember({"full", "normal"}))
+      ->capture_default_str();
+  app.add_option("--batch-max", o.batch_max, "most posts per transaction, both servers")
+      ->capture_default_str();
+  app.add_flag("--floor-validate", o.floor_validate, "the floor validates requests as relaisd does");
+  app.add_option("--tmpdir", o.tmpdir, "where the temporary state directories go (default: $TMPDIR or /tmp)");
+  app.add_flag("--keep", o.keep, "keep the state directories and logs");
+  app.add_flag("--settle,!--no-settle", o.settle,
+               "after each relaisd run, wait until its pipeline has finished every post (default: yes)");
+  app.add_option("--ack-timeout", o.ack_timeout_ms, "ms before a client resends a post")
+      ->capture_default_str();
+  app.add_option("--start-timeout", o.start_timeout_ms, "ms to wait for a server to answer a ping")
+      ->capture_default_str();
+  app.add_flag("--json", o.as_json, "print the results as one JSON object");
+  app.add_option("--serve-floor", o.serve_floor, "internal: run the floor server on this endpoint")
+      ->group("");
+  app.add_option("--floor-db", o.floor_db, "internal: the floor server's database")->group("");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!o.serve_floor.empty()) {
+    return relais::bench::serve_floor(o.serve_floor, o.floor_db, o.batch_max, o.synchronous,
+                                      o.floor_validate);
+  }
+  return run_bench(o);
+}
