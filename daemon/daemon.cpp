@@ -5,7 +5,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-
 #include <zmq.hpp>
 
 #include "config/live_config.hpp"

@@ -204,7 +204,10 @@ void Control::start() {
   impl_->in.bind(Ingest::kQueryEndpoint);
   impl_->out.set(zmq::sockopt::linger, 0);
   impl_->out.connect(Ingest::kReplyEndpoint);
-  impl_->thread = std::thread([this] { impl_->run(); });
+  impl_->thread = std::thread([this] {
+    name_this_thread("control");
+    impl_->run();
+  });
 }
 
 void Control::stop() {

@@ -181,7 +181,10 @@ Writer::ReplySink Ingest::reply_sink(zmq::context_t& context) {
 }
 
 void Ingest::start() {
-  impl_->thread = std::thread([this] { impl_->run(); });
+  impl_->thread = std::thread([this] {
+    name_this_thread("ingest");
+    impl_->run();
+  });
 }
 
 void Ingest::stop() {

@@ -19,7 +19,10 @@ void Pipeline::add_moderator(std::unique_ptr<Moderator> step) { moderators_.push
 void Pipeline::add_triager(std::unique_ptr<Triager> step) { triagers_.push_back(std::move(step)); }
 
 void Pipeline::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("pipeline");
+    run();
+  });
 }
 
 void Pipeline::stop() {

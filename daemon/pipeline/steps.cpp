@@ -2,16 +2,21 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <string>
 
 namespace relais::daemon {
 namespace {
 
+// ASCII only, and without the locale: UTF-8 bytes pass through unchanged.
+bool is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+bool is_letter(unsigned char c) { return is_upper(c) || (c >= 'a' && c <= 'z'); }
+bool is_word_char(unsigned char c) { return is_letter(c) || (c >= '0' && c <= '9') || c >= 0x80; }
+
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (auto& c : out) {
+    if (is_upper(static_cast<unsigned char>(c))) c = static_cast<char>(c - 'A' + 'a');
+  }
   return out;
 }
 
@@ -27,7 +32,8 @@ std::size_t count_of(std::string_view haystack, std::string_view needle) {
 // A link starts with a scheme, or with "www." not right after one.
 std::size_t count_links(std::string_view text) {
   std::size_t n = 0;
-  for (std::size_t pos = 0; pos < text.size(); ++pos) {
+  for (std::size_t pos = text.find_first_of("hw"); pos < text.size();
+       pos = text.find_first_of("hw", pos + 1)) {
     const auto rest = text.substr(pos);
     if (rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("hxxp://") ||
         rest.starts_with("hxxps://")) {
@@ -58,9 +64,9 @@ class BasicModerator final : public Moderator {
     std::size_t letters = 0;
     std::size_t upper = 0;
     for (unsigned char c : post.text) {
-      if (std::isalpha(c) != 0) {
+      if (is_letter(c)) {
         ++letters;
-        if (std::isupper(c) != 0) ++upper;
+        if (is_upper(c)) ++upper;
       }
     }
     if (letters >= 40 && upper * 10 >= letters * 8) {
@@ -124,7 +130,7 @@ class BasicTriager final : public Triager {
     // Words are compared between spaces: every other character separates.
     std::string padded = " " + text + " ";
     for (auto& c : padded) {
-      if (std::isalnum(static_cast<unsigned char>(c)) == 0 && (static_cast<unsigned char>(c) < 0x80)) c = ' ';
+      if (!is_word_char(static_cast<unsigned char>(c))) c = ' ';
     }
     std::size_t fr = 0;
     std::size_t en = 0;

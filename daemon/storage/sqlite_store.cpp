@@ -3,8 +3,12 @@
 #include <sqlite3.h>
 
 #include <boost/json.hpp>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
+#include "log.hpp"
 #include "protocol.hpp"
 #include "storage/store.hpp"
 
@@ -19,6 +23,9 @@ struct Migration {
   const char* sql;
 };
 
+// Posts are written once and never rewritten; what the pipeline and people
+// decide lives in narrow tables beside them, so that a state change does not
+// rewrite a post's text. Events and findings are clustered by post.
 constexpr Migration kMigrations[] = {
     {1, R"sql(
 CREATE TABLE posts(
@@ -34,38 +41,41 @@ CREATE TABLE posts(
   private TEXT NOT NULL,
   received_at TEXT NOT NULL,
   ingested_at TEXT NOT NULL,
-  state TEXT NOT NULL,
   UNIQUE(source, external_id)
 );
 CREATE TABLE events(
-  id INTEGER PRIMARY KEY,
   post_id INTEGER NOT NULL REFERENCES posts(id),
+  id INTEGER NOT NULL,
   at TEXT NOT NULL,
   type TEXT NOT NULL,
   actor TEXT NOT NULL,
-  detail TEXT NOT NULL
-);
-CREATE INDEX events_by_post ON events(post_id, id);
+  detail TEXT NOT NULL,
+  PRIMARY KEY(post_id, id)
+) WITHOUT ROWID;
 )sql"},
     {2, R"sql(
-ALTER TABLE posts ADD COLUMN action TEXT;
-ALTER TABLE posts ADD COLUMN score REAL;
-ALTER TABLE posts ADD COLUMN kind TEXT;
-ALTER TABLE posts ADD COLUMN categories TEXT;
-ALTER TABLE posts ADD COLUMN urgency TEXT;
-ALTER TABLE posts ADD COLUMN area TEXT;
-ALTER TABLE posts ADD COLUMN detected_lang TEXT;
+CREATE TABLE outcomes(
+  post_id INTEGER PRIMARY KEY REFERENCES posts(id),
+  state TEXT NOT NULL,
+  action TEXT NOT NULL,
+  score REAL NOT NULL,
+  kind TEXT,
+  categories TEXT,
+  urgency TEXT,
+  area TEXT,
+  lang TEXT
+);
+CREATE INDEX outcomes_by_state ON outcomes(state, post_id);
 CREATE TABLE findings(
-  id INTEGER PRIMARY KEY,
   post_id INTEGER NOT NULL REFERENCES posts(id),
+  id INTEGER NOT NULL,
   stage TEXT NOT NULL,
   symbol TEXT NOT NULL,
   score REAL NOT NULL,
   description TEXT NOT NULL,
-  forced TEXT
-);
-CREATE INDEX findings_by_post ON findings(post_id);
-CREATE INDEX posts_by_state ON posts(state, id);
+  forced TEXT,
+  PRIMARY KEY(post_id, id)
+) WITHOUT ROWID;
 )sql"},
 };
 
@@ -107,9 +117,9 @@ class Stmt {
     if (stmt_ != nullptr) sqlite3_finalize(stmt_);
   }
 
+  // Every parameter is bound again after a reset, so bindings are not cleared.
   Stmt& reset() {
     sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
     return *this;
   }
   Stmt& bind(int i, std::string_view v) {
@@ -215,6 +225,66 @@ std::vector<std::string> json_to_list(const std::string& text) {
   return out;
 }
 
+// Copies the WAL back into the database file on its own thread and
+// connection, so that the writer's commits never pay for it.
+class Checkpointer {
+ public:
+  explicit Checkpointer(const std::filesystem::path& file) {
+    if (sqlite3_open_v2(file.c_str(), db_.out(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+      throw std::runtime_error(file.string() + ": cannot open the checkpoint connection: " + db_.error());
+    }
+    sqlite3_busy_timeout(db_.get(), 1000);
+    thread_ = std::thread([this] {
+      name_this_thread("checkpoint");
+      run();
+    });
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+  // From the writer's WAL hook: the WAL holds `pages` pages.
+  void wal_grew(int pages) {
+    if (pages < kPagesBeforeCheckpoint) return;
+    {
+      std::lock_guard lock(mutex_);
+      due_ = true;
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  static constexpr int kPagesBeforeCheckpoint = 1000;
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stopping_ || due_; });
+      if (stopping_) return;
+      due_ = false;
+      lock.unlock();
+      // PASSIVE: copies what it can without waiting for readers or the writer.
+      sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+
+  Db db_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool due_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::filesystem::path& file, const SqliteOptions& options)
@@ -244,9 +314,24 @@ class SqliteStore final : public Store {
     }
     if (!read_only_ && (options.migrate_to == 0 || options.migrate_to == kSchemaVersion)) {
       prepare();
+      checkpointer_ = std::make_unique<Checkpointer>(file);
+      exec(db_.get(), "PRAGMA wal_autocheckpoint=0");
+      sqlite3_wal_hook(
+          db_.get(),
+          [](void* self, sqlite3*, const char*, int pages) {
+            static_cast<Checkpointer*>(self)->wal_grew(pages);
+            return SQLITE_OK;
+          },
+          checkpointer_.get());
       writable_ = true;
     }
   }
+
+  ~SqliteStore() override {
+    if (writable_) sqlite3_wal_hook(db_.get(), nullptr, nullptr);
+  }
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
 
   Expected<std::vector<IngestOutcome>> commit(std::span<const Post> posts,
                                               std::span<const StageRecord> records) override {
@@ -274,7 +359,8 @@ class SqliteStore final : public Store {
     try {
       Stmt s(db_.get(),
              "SELECT id, source, external_id, channel, sender, subject, text, lang, fields, private, "
-             "received_at FROM posts WHERE state = 'received' AND id > ? ORDER BY id LIMIT ?");
+             "received_at FROM posts p WHERE id > ? AND NOT EXISTS "
+             "(SELECT 1 FROM outcomes o WHERE o.post_id = p.id) ORDER BY id LIMIT ?");
       s.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
       std::vector<Post> out;
       while (s.step()) out.push_back(read_post(s));
@@ -286,18 +372,24 @@ class SqliteStore final : public Store {
 
   Expected<std::vector<PostSummary>> list_posts(std::string_view wanted, std::size_t limit) override {
     try {
-      const char* sql_all =
-          "SELECT id, source, external_id, channel, state, received_at, kind, urgency, area, action "
-          "FROM posts ORDER BY id DESC LIMIT ?";
-      const char* sql_state =
-          "SELECT id, source, external_id, channel, state, received_at, kind, urgency, area, action "
-          "FROM posts WHERE state = ? ORDER BY id DESC LIMIT ?";
-      Stmt s(db_.get(), wanted.empty() ? sql_all : sql_state);
+      static constexpr const char* kColumns =
+          "SELECT p.id, p.source, p.external_id, p.channel, coalesce(o.state, 'received'), p.received_at, "
+          "o.kind, o.urgency, o.area, o.action ";
+      std::string sql = kColumns;
       if (wanted.empty()) {
-        s.bind(1, static_cast<std::int64_t>(limit));
+        sql += "FROM posts p LEFT JOIN outcomes o ON o.post_id = p.id ORDER BY p.id DESC LIMIT ?1";
+      } else if (wanted == state::received) {
+        sql +=
+            "FROM posts p LEFT JOIN outcomes o ON o.post_id = p.id WHERE o.post_id IS NULL "
+            "ORDER BY p.id DESC LIMIT ?1";
       } else {
-        s.bind(1, wanted).bind(2, static_cast<std::int64_t>(limit));
+        sql +=
+            "FROM outcomes o JOIN posts p ON p.id = o.post_id WHERE o.state = ?2 "
+            "ORDER BY o.post_id DESC LIMIT ?1";
       }
+      Stmt s(db_.get(), sql.c_str());
+      s.bind(1, static_cast<std::int64_t>(limit));
+      if (!wanted.empty() && wanted != state::received) s.bind(2, wanted);
       std::vector<PostSummary> out;
       while (s.step()) {
         PostSummary p;
@@ -323,10 +415,12 @@ class SqliteStore final : public Store {
     try {
       // One read transaction, so the post and its trail agree.
       const ReadTransaction snapshot(db_.get());
-      Stmt s(db_.get(),
-             "SELECT id, source, external_id, channel, sender, subject, text, lang, fields, private, "
-             "received_at, state, ingested_at, action, score, kind, categories, urgency, area, "
-             "detected_lang FROM posts WHERE id = ?");
+      Stmt s(
+          db_.get(),
+          "SELECT p.id, p.source, p.external_id, p.channel, p.sender, p.subject, p.text, p.lang, p.fields, "
+          "p.private, p.received_at, coalesce(o.state, 'received'), p.ingested_at, o.action, o.score, "
+          "o.kind, o.categories, o.urgency, o.area, o.lang "
+          "FROM posts p LEFT JOIN outcomes o ON o.post_id = p.id WHERE p.id = ?");
       s.bind(1, id);
       if (!s.step()) return std::optional<StoredPost>();
       StoredPost sp;
@@ -361,6 +455,10 @@ class SqliteStore final : public Store {
         if (sp.verdict) sp.verdict->findings.push_back(sf.finding);
         sp.findings.push_back(std::move(sf));
       }
+      // The post row is the record of its reception: its first event.
+      json::object received{{"channel", sp.post.channel}};
+      sp.events.push_back(
+          {0, sp.ingested_at, "received", "source:" + sp.post.source, json::serialize(received)});
       Stmt e(db_.get(), "SELECT id, at, type, actor, detail FROM events WHERE post_id = ? ORDER BY id");
       e.bind(1, id);
       while (e.step()) {
@@ -377,15 +475,21 @@ class SqliteStore final : public Store {
       const ReadTransaction snapshot(db_.get());
       StoreStats st;
       st.schema_version = user_version(db_.get());
-      Stmt a(db_.get(), "SELECT state, count(*) FROM posts GROUP BY state");
+      Stmt b(db_.get(), "SELECT source, count(*) FROM posts GROUP BY source");
+      while (b.step()) {
+        st.by_source[b.text(0)] = b.integer(1);
+        st.posts += b.integer(1);
+      }
+      std::int64_t decided = 0;
+      Stmt a(db_.get(), "SELECT state, count(*) FROM outcomes GROUP BY state");
       while (a.step()) {
         st.by_state[a.text(0)] = a.integer(1);
-        st.posts += a.integer(1);
+        decided += a.integer(1);
       }
-      Stmt b(db_.get(), "SELECT source, count(*) FROM posts GROUP BY source");
-      while (b.step()) st.by_source[b.text(0)] = b.integer(1);
+      if (st.posts > decided) st.by_state[std::string(state::received)] = st.posts - decided;
       Stmt c(db_.get(), "SELECT count(*) FROM events");
-      if (c.step()) st.events = c.integer(0);
+      // Every post's reception counts as its first event.
+      if (c.step()) st.events = c.integer(0) + st.posts;
       return st;
     } catch (const std::exception& e) {
       return Error{"storage", e.what(), ""};
@@ -414,19 +518,27 @@ class SqliteStore final : public Store {
   void prepare() {
     insert_post_ = Stmt(db_.get(),
                         "INSERT INTO posts(source, external_id, channel, sender, subject, text, lang, "
-                        "fields, private, received_at, ingested_at, state) "
-                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,'received') "
+                        "fields, private, received_at, ingested_at) "
+                        "VALUES (?,?,?,?,?,?,?,?,?,?,?) "
                         "ON CONFLICT(source, external_id) DO NOTHING");
     find_post_ = Stmt(db_.get(), "SELECT id FROM posts WHERE source = ? AND external_id = ?");
     insert_event_ =
-        Stmt(db_.get(), "INSERT INTO events(post_id, at, type, actor, detail) VALUES (?,?,?,?,?)");
+        Stmt(db_.get(), "INSERT INTO events(post_id, id, at, type, actor, detail) VALUES (?,?,?,?,?,?)");
     insert_finding_ = Stmt(db_.get(),
-                           "INSERT INTO findings(post_id, stage, symbol, score, description, forced) "
-                           "VALUES (?,?,?,?,?,?)");
-    update_moderated_ = Stmt(db_.get(), "UPDATE posts SET state = ?, action = ?, score = ? WHERE id = ?");
-    update_triaged_ = Stmt(db_.get(),
-                           "UPDATE posts SET kind = ?, categories = ?, urgency = ?, area = ?, "
-                           "detected_lang = ? WHERE id = ?");
+                           "INSERT INTO findings(post_id, id, stage, symbol, score, description, forced) "
+                           "VALUES (?,?,?,?,?,?,?)");
+    upsert_outcome_ =
+        Stmt(db_.get(),
+             "INSERT INTO outcomes(post_id, state, action, score, kind, categories, urgency, "
+             "area, lang) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(post_id) DO UPDATE SET "
+             "state = excluded.state, action = excluded.action, score = excluded.score, "
+             "kind = excluded.kind, categories = excluded.categories, urgency = excluded.urgency, "
+             "area = excluded.area, lang = excluded.lang");
+    // Event and finding ids are given by this, the only writer.
+    Stmt last_event(db_.get(), "SELECT coalesce(max(id), 0) FROM events");
+    if (last_event.step()) last_event_id_ = last_event.integer(0);
+    Stmt last_finding(db_.get(), "SELECT coalesce(max(id), 0) FROM findings");
+    if (last_finding.step()) last_finding_id_ = last_finding.integer(0);
   }
 
   IngestOutcome insert_post(const Post& post, const std::string& now) {
@@ -449,55 +561,46 @@ class SqliteStore final : public Store {
       find_post_.reset();
       return {id, true};
     }
-    const std::int64_t id = sqlite3_last_insert_rowid(db_.get());
-    json::object detail;
-    detail["channel"] = post.channel;
-    insert_event_.reset()
-        .bind(1, id)
-        .bind(2, now)
-        .bind(3, std::string_view("received"))
-        .bind(4, "source:" + post.source)
-        .bind(5, json::serialize(detail))
-        .run();
-    return {id, false};
+    return {sqlite3_last_insert_rowid(db_.get()), false};
   }
 
   void apply(const StageRecord& r, const std::string& now) {
-    update_moderated_.reset()
-        .bind(1, r.state)
-        .bind(2, to_string(r.verdict.action))
-        .bind(3, r.verdict.score)
-        .bind(4, r.post_id)
-        .run();
+    upsert_outcome_.reset()
+        .bind(1, r.post_id)
+        .bind(2, r.state)
+        .bind(3, to_string(r.verdict.action))
+        .bind(4, r.verdict.score);
+    if (r.triage) {
+      upsert_outcome_.bind(5, to_string(r.triage->kind))
+          .bind(6, list_to_json(r.triage->categories))
+          .bind(7, to_string(r.triage->urgency))
+          .bind(8, r.triage->area)
+          .bind(9, r.triage->lang);
+    } else {
+      for (int i = 5; i <= 9; ++i) upsert_outcome_.bind_optional(i, std::nullopt);
+    }
+    upsert_outcome_.run();
     for (std::size_t i = 0; i < r.verdict.findings.size(); ++i) {
       const auto& f = r.verdict.findings[i];
       insert_finding_.reset()
           .bind(1, r.post_id)
-          .bind(2, i < r.finding_stages.size() ? r.finding_stages[i] : std::string())
-          .bind(3, f.symbol)
-          .bind(4, f.score)
-          .bind(5, f.description)
-          .bind_optional(6, f.forced ? std::optional<std::string>(std::string(to_string(*f.forced)))
+          .bind(2, ++last_finding_id_)
+          .bind(3, i < r.finding_stages.size() ? r.finding_stages[i] : std::string())
+          .bind(4, f.symbol)
+          .bind(5, f.score)
+          .bind(6, f.description)
+          .bind_optional(7, f.forced ? std::optional<std::string>(std::string(to_string(*f.forced)))
                                      : std::optional<std::string>())
-          .run();
-    }
-    if (r.triage) {
-      update_triaged_.reset()
-          .bind(1, to_string(r.triage->kind))
-          .bind(2, list_to_json(r.triage->categories))
-          .bind(3, to_string(r.triage->urgency))
-          .bind(4, r.triage->area)
-          .bind(5, r.triage->lang)
-          .bind(6, r.post_id)
           .run();
     }
     for (const auto& e : r.events) {
       insert_event_.reset()
           .bind(1, r.post_id)
-          .bind(2, now)
-          .bind(3, e.type)
-          .bind(4, e.actor)
-          .bind(5, e.detail_json)
+          .bind(2, ++last_event_id_)
+          .bind(3, now)
+          .bind(4, e.type)
+          .bind(5, e.actor)
+          .bind(6, e.detail_json)
           .run();
     }
   }
@@ -518,10 +621,15 @@ class SqliteStore final : public Store {
     return p;
   }
 
+  // Destroyed in reverse: statements, then the checkpointer, then the
+  // connection (whose close checkpoints what is left).
   Db db_;
   bool read_only_;
   bool writable_ = false;  // read-write, at the newest schema, statements prepared
-  Stmt insert_post_, find_post_, insert_event_, insert_finding_, update_moderated_, update_triaged_;
+  std::unique_ptr<Checkpointer> checkpointer_;
+  std::int64_t last_event_id_ = 0;
+  std::int64_t last_finding_id_ = 0;
+  Stmt insert_post_, find_post_, insert_event_, insert_finding_, upsert_outcome_;
 };
 
 }  // namespace

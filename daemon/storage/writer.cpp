@@ -19,7 +19,10 @@ Writer::Writer(Store& store, const LiveConfig& config, Counters& counters, Reply
 Writer::~Writer() { stop(); }
 
 void Writer::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("writer");
+    run();
+  });
 }
 
 void Writer::stop() {
@@ -73,7 +76,7 @@ void Writer::run() {
     }
     posts.clear();
     posts.reserve(batch.size());
-    for (const auto& s : batch) posts.push_back(s.post);
+    for (auto& s : batch) posts.push_back(std::move(s.post));
 
     auto result = store_.commit(posts, records);
     std::vector<Reply> replies;
@@ -108,7 +111,7 @@ void Writer::run() {
           ++counters_.duplicates;
         } else {
           ++counters_.stored;
-          fresh.push_back(std::move(batch[i].post));
+          fresh.push_back(std::move(posts[i]));
           fresh.back().id = outcome.post_id;
         }
       }

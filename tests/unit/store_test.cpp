@@ -270,7 +270,7 @@ TEST_F(store_sqlite, EachStoredPostGetsAReceivedEvent) {
     EXPECT_EQ(e.actor, "source:" + stored.post.source);
     EXPECT_EQ(json::parse(e.detail_json), json::parse(R"({"channel":")" + stored.post.channel + "\"}"));
     EXPECT_TRUE(relais::protocol::valid_timestamp(e.at)) << e.at;
-    EXPECT_GT(e.id, 0);
+    EXPECT_EQ(e.id, 0);  // the post row itself records its reception
   }
   EXPECT_EQ(stats().events, 2);
 }
@@ -642,13 +642,12 @@ TEST(store_migration, Version1DatabaseIsMigratedAndKeepsItsPosts) {
     EXPECT_EQ(std::count(columns.begin(), columns.end(), "kind"), 0);
     raw.exec(
         "INSERT INTO posts(id, source, external_id, channel, sender, subject, text, lang, fields, private, "
-        "received_at, ingested_at, state) VALUES (7, 'webform', 'old-1', 'webform', 'jeanne', NULL, "
+        "received_at, ingested_at) VALUES (7, 'webform', 'old-1', 'webform', 'jeanne', NULL, "
         "'Besoin de pain', 'fr', '{\"category\":\"groceries\"}', '{\"name\":\"Jeanne\"}', "
-        "'2020-03-20T10:00:00Z', '2020-03-20T10:00:01.000Z', 'held')");
+        "'2020-03-20T10:00:00Z', '2020-03-20T10:00:01.000Z')");
     raw.exec(
-        "INSERT INTO events(post_id, at, type, actor, detail) VALUES (7, '2020-03-20T10:00:01.000Z', "
-        "'received', "
-        "'source:webform', '{\"channel\":\"webform\"}')");
+        "INSERT INTO events(post_id, id, at, type, actor, detail) VALUES (7, 1, '2020-03-20T10:00:02.000Z', "
+        "'moderated', 'moderate', '{\"action\":\"hold\"}')");
   }
 
   auto opened = relais::daemon::open_sqlite_store(file, {});
@@ -658,7 +657,8 @@ TEST(store_migration, Version1DatabaseIsMigratedAndKeepsItsPosts) {
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_EQ(st->schema_version, relais::daemon::sqlite_schema_version());
   EXPECT_EQ(st->posts, 1);
-  EXPECT_EQ(st->by_state, (std::map<std::string, std::int64_t>{{"held", 1}}));
+  // Version 1 kept no outcomes: the post waits for the pipeline again.
+  EXPECT_EQ(st->by_state, (std::map<std::string, std::int64_t>{{"received", 1}}));
 
   auto got = store.get_post(7);
   ASSERT_TRUE(got) << got.error().message;
@@ -673,11 +673,12 @@ TEST(store_migration, Version1DatabaseIsMigratedAndKeepsItsPosts) {
   EXPECT_EQ(old.post.fields, (std::map<std::string, std::string>{{"category", "groceries"}}));
   EXPECT_EQ(old.post.private_data, (std::map<std::string, std::string>{{"name", "Jeanne"}}));
   EXPECT_EQ(old.post.received_at, "2020-03-20T10:00:00Z");
-  EXPECT_EQ(old.state, "held");
+  EXPECT_EQ(old.state, "received");
   EXPECT_FALSE(old.verdict.has_value());
   EXPECT_FALSE(old.triage.has_value());
-  ASSERT_EQ(old.events.size(), 1u);
+  ASSERT_EQ(old.events.size(), 2u);
   EXPECT_EQ(old.events[0].type, "received");
+  EXPECT_EQ(old.events[1].type, "moderated");
 
   // The new columns and the findings table work for the old post.
   StageRecord r;
@@ -715,10 +716,11 @@ TEST(store_migration, Version1DatabaseIsMigratedAndKeepsItsPosts) {
   opened->reset();  // closes the store
   RawDb raw(file);
   EXPECT_EQ(raw.integer("PRAGMA user_version"), relais::daemon::sqlite_schema_version());
-  const auto columns = raw.columns("posts");
-  for (const char* column : {"action", "score", "kind", "categories", "urgency", "area", "detected_lang"}) {
+  const auto columns = raw.columns("outcomes");
+  for (const char* column : {"state", "action", "score", "kind", "categories", "urgency", "area", "lang"}) {
     EXPECT_EQ(std::count(columns.begin(), columns.end(), column), 1) << column;
   }
+  EXPECT_EQ(raw.columns("findings").empty(), false);
 }
 
 TEST(store_migration, NewerDatabaseIsRefused) {
