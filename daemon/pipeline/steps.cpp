@@ -20,14 +20,6 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
-std::size_t count_of(std::string_view haystack, std::string_view needle) {
-  std::size_t n = 0;
-  for (auto pos = haystack.find(needle); pos != std::string_view::npos;
-       pos = haystack.find(needle, pos + needle.size())) {
-    ++n;
-  }
-  return n;
-}
 
 // A link starts with a scheme, or with "www." not right after one.
 std::size_t count_links(std::string_view text) {
@@ -75,9 +67,40 @@ class BasicModerator final : public Moderator {
   }
 };
 
-bool contains_any(std::string_view text, std::initializer_list<std::string_view> words) {
-  return std::any_of(words.begin(), words.end(),
-                     [&](std::string_view w) { return text.find(w) != std::string_view::npos; });
+// The words of a lowercased text, split on everything that is not a letter,
+// a digit or a UTF-8 byte; cut once per post, matched many times.
+std::vector<std::string_view> words_of(std::string_view text) {
+  std::vector<std::string_view> words;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || !is_word_char(static_cast<unsigned char>(text[i]))) {
+      if (i > start) words.push_back(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return words;
+}
+
+// A phrase matches where its words follow each other; its last word may be
+// the start of a longer one ("aide" matches "aider"), as a cheap stem.
+bool has_phrase(const std::vector<std::string_view>& words, std::initializer_list<std::string_view> phrase) {
+  const std::size_t n = phrase.size();
+  for (std::size_t i = 0; i + n <= words.size(); ++i) {
+    std::size_t k = 0;
+    for (auto part : phrase) {
+      const auto word = words[i + k];
+      const bool last = k + 1 == n;
+      if (last ? !word.starts_with(part) : word != part) break;
+      ++k;
+    }
+    if (k == n) return true;
+  }
+  return false;
+}
+
+bool has_any(const std::vector<std::string_view>& words,
+             std::initializer_list<std::initializer_list<std::string_view>> phrases) {
+  return std::any_of(phrases.begin(), phrases.end(), [&](auto phrase) { return has_phrase(words, phrase); });
 }
 
 class BasicTriager final : public Triager {
@@ -86,26 +109,30 @@ class BasicTriager final : public Triager {
 
   void triage(const Post& post, Triage& t) override {
     const std::string text = ascii_lower(post.subject.value_or("") + "\n" + post.text);
+    const auto words = words_of(text);
     t.lang = field(post, "lang");
     if (t.lang.empty()) t.lang = post.lang;
-    if (t.lang.empty()) t.lang = guess_language(text);
+    if (t.lang.empty()) t.lang = guess_language(words);
 
-    const std::string kind = field(post, "kind");
-    if (auto k = parse_kind(kind)) {
+    if (auto k = parse_kind(field(post, "kind"))) {
       t.kind = *k;
-    } else if (contains_any(text, {"je propose", "je peux aider", "i can help", "i can offer",
-                                   "disponible pour", "available to"})) {
+    } else if (has_any(words, {{"je", "propose"},
+                               {"je", "peux", "aider"},
+                               {"i", "can", "help"},
+                               {"i", "can", "offer"},
+                               {"disponible", "pour"},
+                               {"available", "to"}})) {
       t.kind = Kind::offer;
-    } else if (contains_any(text, {"besoin", "cherche", "need", "looking for", "aide", "help"})) {
+    } else if (has_any(words, {{"besoin"}, {"cherche"}, {"need"}, {"looking", "for"}, {"aide"}, {"help"}})) {
       t.kind = Kind::request;
-    } else if (contains_any(text, {"merci", "thank"})) {
+    } else if (has_any(words, {{"merci"}, {"thank"}})) {
       t.kind = Kind::other;
     } else {
       t.kind = Kind::info;
     }
 
-    if (const auto category = field(post, "category"); !category.empty()) {
-      t.categories = {category};
+    if (auto category = field(post, "category"); !category.empty()) {
+      t.categories = {std::move(category)};
     }
     if (auto u = parse_urgency(field(post, "urgency"))) {
       t.urgency = *u;
@@ -121,21 +148,19 @@ class BasicTriager final : public Triager {
     return it == post.fields.end() ? std::string() : it->second;
   }
 
-  static std::string guess_language(const std::string& text) {
+  static std::string guess_language(const std::vector<std::string_view>& words) {
     // Counts frequent short words; enough to pick a template language.
-    static constexpr std::array<std::string_view, 10> kFrench = {
-        " je ", " le ", " la ", " les ", " des ", " pour ", " est ", " une ", " pas ", " bonjour"};
-    static constexpr std::array<std::string_view, 10> kEnglish = {
-        " i ", " the ", " and ", " for ", " is ", " to ", " my ", " of ", " you ", " hello"};
-    // Words are compared between spaces: every other character separates.
-    std::string padded = " " + text + " ";
-    for (auto& c : padded) {
-      if (!is_word_char(static_cast<unsigned char>(c))) c = ' ';
-    }
+    static constexpr std::array<std::string_view, 10> kFrench = {"je",  "le",  "la",  "les", "des",
+                                                                 "pour", "est", "une", "pas", "bonjour"};
+    static constexpr std::array<std::string_view, 10> kEnglish = {"i",  "the", "and", "for", "is",
+                                                                  "to", "my",  "of",  "you", "hello"};
     std::size_t fr = 0;
     std::size_t en = 0;
-    for (auto w : kFrench) fr += count_of(padded, w);
-    for (auto w : kEnglish) en += count_of(padded, w);
+    for (auto w : words) {
+      if (w.size() > 7) continue;
+      fr += static_cast<std::size_t>(std::count(kFrench.begin(), kFrench.end(), w));
+      en += static_cast<std::size_t>(std::count(kEnglish.begin(), kEnglish.end(), w));
+    }
     if (fr == 0 && en == 0) return "";
     return fr >= en ? "fr" : "en";
   }
