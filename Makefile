@@ -30,7 +30,8 @@ demo: build
 	$(BUILD)/daemon/relaisd --config config/relais.toml --state-dir $(STATE)
 
 bench: build
-	$(BUILD)/bench/ingest --help
+	$(BUILD)/bench/ingest --runs 5
+	$(BUILD)/bench/ingest --runs 5 --rate 10000
 
 format:
 	find daemon sdk plugins tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
