@@ -6,6 +6,9 @@
 #include "protocol.hpp"
 
 namespace relais::daemon {
+namespace {
+constexpr unsigned kMaxRecordAttempts = 5;
+}
 
 Writer::Writer(Store& store, const LiveConfig& config, Counters& counters, ReplySink replies,
                StoredSink stored)
@@ -55,17 +58,21 @@ void Writer::run() {
   std::vector<Submission> batch;
   std::vector<Post> posts;
   std::vector<StageRecord> records;
-  bool retrying = false;
+  unsigned record_failures = 0;
   for (;;) {
+    bool stopping = false;
     {
       std::unique_lock lock(mutex_);
-      if (retrying) {
-        // The last commit failed: give the disk a moment instead of spinning.
-        wake_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_; });
+      if (record_failures > 0) {
+        // Stage outcomes failed to commit: give the disk a moment rather
+        // than spin, unless posts are waiting.
+        wake_.wait_for(lock, std::chrono::milliseconds(200),
+                       [&] { return stopping_ || !submissions_.empty(); });
       } else {
         wake_.wait(lock, [&] { return stopping_ || !submissions_.empty() || !records_.empty(); });
       }
-      if (stopping_ && submissions_.empty() && records_.empty() && records.empty()) return;
+      stopping = stopping_;
+      if (stopping && submissions_.empty() && records_.empty() && records.empty()) return;
       const std::size_t max = config_.get()->batch_max;
       while (!submissions_.empty() && batch.size() < max) {
         batch.push_back(std::move(submissions_.front()));
@@ -79,29 +86,50 @@ void Writer::run() {
     for (auto& s : batch) posts.push_back(std::move(s.post));
 
     auto result = store_.commit(posts, records);
+    if (result) {
+      records.clear();
+      record_failures = 0;
+    } else if (!records.empty()) {
+      // Whatever is wrong with a stage outcome must not stop ingest nor the
+      // other outcomes: commit the posts alone, then each outcome on its own.
+      result = store_.commit(posts, {});
+      ++record_failures;
+      std::vector<StageRecord> failing;
+      std::string last_error;
+      for (auto& r : records) {
+        auto one = store_.commit({}, std::span<const StageRecord>(&r, 1));
+        if (!one) {
+          last_error = one.error().message;
+          failing.push_back(std::move(r));
+        }
+      }
+      records = std::move(failing);
+      if (records.empty()) {
+        record_failures = 0;
+      } else {
+        log_->error("commit_failed records={} attempt={} error=\"{}\"", records.size(), record_failures,
+                    last_error);
+        if (record_failures >= kMaxRecordAttempts || stopping) {
+          // Their posts stay `received` and run through the pipeline again
+          // at the next start.
+          log_->error("records_dropped records={} reason=repeated_failure", records.size());
+          records.clear();
+          record_failures = 0;
+        }
+      }
+    }
     std::vector<Reply> replies;
     replies.reserve(batch.size());
     if (!result) {
       ++counters_.commit_failures;
-      log_->error("commit_failed posts={} records={} error=\"{}\"", batch.size(), records.size(),
-                  result.error().message);
+      log_->error("commit_failed posts={} error=\"{}\"", batch.size(), result.error().message);
       for (const auto& s : batch) {
         protocol::Rejection r{s.seq, protocol::Code::unavailable, "",
                               "the store could not commit; resend later"};
         replies.push_back({s.peer, protocol::encode_nack(r)});
       }
-      // Stage outcomes are kept and tried again: the posts stay `received`
-      // in the store until they are committed.
-      retrying = !records.empty();
-      if (stopping_ && retrying) {
-        log_->error("giving_up records={} reason=stopping; posts resume at next start", records.size());
-        records.clear();
-        retrying = false;
-      }
     } else {
       ++counters_.commits;
-      retrying = false;
-      records.clear();
       std::vector<Post> fresh;
       for (std::size_t i = 0; i < batch.size(); ++i) {
         const auto& outcome = (*result)[i];
