@@ -16,10 +16,9 @@ if [[ $# -ne 3 ]]; then
 fi
 RELAISD=$1 RELAISCTL=$2 EXAMPLE=$3
 PYTHON=${PYTHON:-/usr/bin/python3}  # the system python, where python3-zmq installs pyzmq
-DEADLINE_S=20                       # how long relaisd may take to start
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "--- $*"; }
+# shellcheck source=../support/relaisd.sh
+source "$(dirname "$0")/../support/relaisd.sh"
 
 if ! "$PYTHON" -c 'import zmq' 2>/dev/null; then
   fail "$PYTHON cannot import zmq: make test installs python3-zmq (scripts/install-deps)"
@@ -27,23 +26,7 @@ fi
 
 # A short path under /tmp: an ipc:// socket path must fit in ~107 bytes.
 DIR=$(mktemp -d /tmp/relais-pyex.XXXXXX)
-DAEMON_PID=
-cleanup() {
-  local status=$?
-  if [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-    kill "$DAEMON_PID"
-    local end=$((SECONDS + 10))
-    while kill -0 "$DAEMON_PID" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done
-    kill -0 "$DAEMON_PID" 2>/dev/null && { echo "relaisd ignored SIGTERM; killing it" >&2; kill -KILL "$DAEMON_PID"; }
-    wait "$DAEMON_PID" 2>/dev/null || true
-  fi
-  if [[ $status -ne 0 && -f $DIR/relaisd.log ]]; then
-    echo "=== relaisd.log ===" >&2
-    cat "$DIR/relaisd.log" >&2
-  fi
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
+RELAISD_TMP=$DIR
 
 ctl() { "$RELAISCTL" --state-dir "$DIR" --timeout-ms 5000 "$@"; }
 # The example, failing rather than resending forever if relaisd is gone.
@@ -57,20 +40,7 @@ print(v)' "$@"
 }
 
 step "start relaisd in $DIR"
-printf '[log]\nlevel = "info"\n' > "$DIR/relais.toml"
-"$RELAISD" --config "$DIR/relais.toml" --state-dir "$DIR" > "$DIR/relaisd.log" 2>&1 &
-DAEMON_PID=$!
-ready=0
-end=$((SECONDS + DEADLINE_S))
-while ((SECONDS < end)); do
-  kill -0 "$DAEMON_PID" 2>/dev/null || fail "relaisd exited while starting"
-  if "$RELAISCTL" --state-dir "$DIR" --timeout-ms 200 stats > /dev/null 2>&1; then
-    ready=1
-    break
-  fi
-  sleep 0.1  # poll interval; the deadline above bounds the wait
-done
-((ready)) || fail "relaisd not answering 'relaisctl stats' within ${DEADLINE_S}s"
+relaisd_start "$DIR"
 
 step "submit two posts from a file and one from stdin"
 cat > "$DIR/posts.jsonl" <<'EOF'
@@ -135,5 +105,5 @@ grep -qw 'ctl-example' <<< "$posts" || fail "the relaisctl post is missing from 
 count=$(awk '$3 == "py-example"' <<< "$posts" | wc -l)
 [[ $count -eq 3 ]] || fail "expected the 3 py-example posts beside it, found $count"
 
-kill -0 "$DAEMON_PID" 2>/dev/null || fail "relaisd died during the test"
+relaisd_alive || fail "relaisd died during the test"
 echo "PASS"
