@@ -17,7 +17,7 @@ fi
 RELAISD=$1 RELAISCTL=$2 EXAMPLE=$3
 PYTHON=${PYTHON:-/usr/bin/python3}  # the system python, where python3-zmq installs pyzmq
 
-# shellcheck source=../support/relaisd.sh
+# shellcheck source=SCRIPTDIR/../support/relaisd.sh
 source "$(dirname "$0")/../support/relaisd.sh"
 
 if ! "$PYTHON" -c 'import zmq' 2>/dev/null; then

@@ -19,7 +19,7 @@ if [[ $# -ne 9 ]]; then
 fi
 CMAKE=$1 BUILD_DIR=$2 CONSUMER_DIR=$3 RELAISD=$4 RELAISCTL=$5 CLIENT_LIB=$6 GENERATOR=$7 CXX=$8 INSTALL_LIBDIR=$9
 [[ $INSTALL_LIBDIR != /* ]] || { echo "FAIL: CMAKE_INSTALL_LIBDIR $INSTALL_LIBDIR is absolute: it cannot go under a test prefix" >&2; exit 1; }
-# shellcheck source=../support/relaisd.sh
+# shellcheck source=SCRIPTDIR/../support/relaisd.sh
 source "$(dirname "$0")/../support/relaisd.sh"
 
 for f in "$RELAISD" "$RELAISCTL" "$CLIENT_LIB"; do

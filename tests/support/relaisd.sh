@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell tests' shared part: start a real relaisd on a state directory, wait
 # until it answers, stop it (and show its log) when the test exits.
 # Source it after setting RELAISD and RELAISCTL; it defines fail and step.
