@@ -52,6 +52,18 @@ class DaemonTest : public ::testing::Test {
     return reply.at("result").as_object();
   }
 
+  // Submits a post and returns it as `show` does once the pipeline is done.
+  json::object processed(const relais::Post& p) {
+    auto ack = ask(relais::protocol::encode_submit(1, p));
+    const auto id = ack.at("post_id").as_int64();
+    json::object shown;
+    EXPECT_TRUE(wait_until([&] {
+      shown = query("post", id).at("post").as_object();
+      return shown.at("state") != "received";
+    }));
+    return shown;
+  }
+
   static relais::Post post(const std::string& id,
                            const std::string& text = "Bonjour, je cherche de l'aide pour mes courses") {
     relais::Post p;
@@ -171,13 +183,8 @@ TEST_F(DaemonTest, ClientReportsPermanentRejectionWithField) {
 }
 
 TEST_F(DaemonTest, EachStageIsRecordedAsAnEvent) {
-  auto ack = ask(relais::protocol::encode_submit(1, post("staged")));
-  const auto id = ack.at("post_id").as_int64();
-  json::object shown;
-  ASSERT_TRUE(wait_until([&] {
-    shown = query("post", id).at("post").as_object();
-    return shown.at("state") != "received";
-  }));
+  json::object shown = processed(post("staged"));
+  ASSERT_FALSE(shown.empty());
   EXPECT_EQ(shown.at("state"), "unrouted");
   std::vector<std::string> types;
   for (const auto& e : shown.at("events").as_array()) types.emplace_back(e.at("type").as_string());
@@ -189,13 +196,8 @@ TEST_F(DaemonTest, FallbackFromConfigRoutesRequests) {
   daemon->stop();
   daemon.reset();
   start("[routing]\nfallback = \"city_network\"\n");
-  auto ack = ask(relais::protocol::encode_submit(1, post("routed")));
-  const auto id = ack.at("post_id").as_int64();
-  json::object shown;
-  ASSERT_TRUE(wait_until([&] {
-    shown = query("post", id).at("post").as_object();
-    return shown.at("state") != "received";
-  }));
+  json::object shown = processed(post("routed"));
+  ASSERT_FALSE(shown.empty());
   EXPECT_EQ(shown.at("state"), "routed");
   const auto& last = shown.at("events").as_array().back();
   EXPECT_EQ(last.at("detail").at("destinations").as_array().at(0), "city_network");

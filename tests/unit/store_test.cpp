@@ -121,20 +121,17 @@ class store_sqlite : public ::testing::Test {
   }
 
   std::vector<std::int64_t> unfinished_ids(std::int64_t after, std::size_t limit) {
-    auto posts = store->unfinished(after, limit);
-    if (!posts) {
-      ADD_FAILURE() << "unfinished failed: " << posts.error().message;
-      return {};
-    }
-    std::vector<std::int64_t> ids;
-    for (const auto& p : *posts) ids.push_back(p.id);
-    return ids;
+    return ids_of(store->unfinished(after, limit), "unfinished");
   }
 
   std::vector<std::int64_t> listed_ids(std::string_view state, std::size_t limit) {
-    auto posts = store->list_posts(state, limit);
+    return ids_of(store->list_posts(state, limit), "list_posts");
+  }
+
+  template <class T>
+  static std::vector<std::int64_t> ids_of(const relais::Expected<std::vector<T>>& posts, const char* what) {
     if (!posts) {
-      ADD_FAILURE() << "list_posts failed: " << posts.error().message;
+      ADD_FAILURE() << what << " failed: " << posts.error().message;
       return {};
     }
     std::vector<std::int64_t> ids;
