@@ -90,8 +90,9 @@ Status Daemon::start() {
   });
   d.pipeline->add_moderator(make_basic_moderator());
   d.pipeline->add_triager(make_basic_triager());
+  auto replies = std::make_shared<ReplyQueue>();
   d.writer =
-      std::make_unique<Writer>(*d.store, d.config, d.counters, Ingest::reply_sink(d.context),
+      std::make_unique<Writer>(*d.store, d.config, d.counters, Ingest::reply_sink(d.context, replies),
                                [&d](std::vector<Post> posts) { d.pipeline->enqueue(std::move(posts)); });
   d.writer->start();
   d.pipeline->start();
@@ -102,7 +103,7 @@ Status Daemon::start() {
   try {
     d.control = std::make_unique<Control>(d.context, d.config, d.counters);
     d.control->start();
-    d.ingest = std::make_unique<Ingest>(d.context, d.config, *d.writer, d.counters);
+    d.ingest = std::make_unique<Ingest>(d.context, d.config, *d.writer, d.counters, replies);
   } catch (const std::exception& e) {
     stop();
     return Error{"start", e.what(), ""};

@@ -22,6 +22,8 @@ struct Ingest::Impl {
   const LiveConfig& config;
   Writer& writer;
   Counters& counters;
+  std::shared_ptr<ReplyQueue> queued;
+  std::vector<Reply> sending;  // taken from `queued`, kept for its capacity
   std::shared_ptr<spdlog::logger> log = component_logger("ingest");
   zmq::socket_t router{context, zmq::socket_type::router};
   zmq::socket_t replies{context, zmq::socket_type::pull};
@@ -29,8 +31,8 @@ struct Ingest::Impl {
   std::thread thread;
   bool stopping = false;
 
-  Impl(zmq::context_t& ctx, const LiveConfig& cfg, Writer& w, Counters& c)
-      : context(ctx), config(cfg), writer(w), counters(c) {
+  Impl(zmq::context_t& ctx, const LiveConfig& cfg, Writer& w, Counters& c, std::shared_ptr<ReplyQueue> q)
+      : context(ctx), config(cfg), writer(w), counters(c), queued(std::move(q)) {
     router.set(zmq::sockopt::linger, 0);
     router.set(zmq::sockopt::rcvhwm, 0);
     router.set(zmq::sockopt::sndhwm, 0);
@@ -118,12 +120,27 @@ struct Ingest::Impl {
     if (!batch.empty()) writer.submit(std::move(batch));
   }
 
+  void send_queued() {
+    {
+      std::lock_guard lock(queued->mutex);
+      sending.swap(queued->replies);
+    }
+    for (const auto& r : sending) send_reply(r.peer, r.frame);
+    sending.clear();
+  }
+
   // Returns false on the stop command.
   bool drain_replies() {
     for (;;) {
-      // [identity][delimiter marker][frame]; an empty identity is the stop command.
+      // One frame: the writer queued replies. Otherwise [identity][delimiter
+      // marker][frame] from the control service; an empty identity is the
+      // stop command.
       zmq::message_t identity;
       if (!replies.recv(identity, zmq::recv_flags::dontwait)) return true;
+      if (!identity.more()) {
+        send_queued();
+        continue;
+      }
       zmq::message_t marker;
       zmq::message_t frame;
       (void)replies.recv(marker, zmq::recv_flags::none);
@@ -155,28 +172,38 @@ struct Ingest::Impl {
       if (!stopping && (items[1].revents & ZMQ_POLLIN) != 0) drain_router();
       if (stopping && writer.pending_submissions() == 0) {
         drain_replies();  // the writer answers before it lowers its count
+        send_queued();
         return;
       }
     }
   }
 };
 
-Ingest::Ingest(zmq::context_t& context, const LiveConfig& config, Writer& writer, Counters& counters)
-    : impl_(std::make_unique<Impl>(context, config, writer, counters)) {}
+Ingest::Ingest(zmq::context_t& context, const LiveConfig& config, Writer& writer, Counters& counters,
+               std::shared_ptr<ReplyQueue> replies)
+    : impl_(std::make_unique<Impl>(context, config, writer, counters, std::move(replies))) {}
 
 Ingest::~Ingest() { stop(); }
 
-Writer::ReplySink Ingest::reply_sink(zmq::context_t& context) {
+Writer::ReplySink Ingest::reply_sink(zmq::context_t& context, std::shared_ptr<ReplyQueue> queue) {
   auto push = std::make_shared<zmq::socket_t>(context, zmq::socket_type::push);
   push->set(zmq::sockopt::sndhwm, 0);
   push->set(zmq::sockopt::linger, 0);
   push->connect(kReplyEndpoint);
-  return [push](std::vector<Reply> replies) {
-    for (auto& r : replies) {
-      push->send(zmq::buffer(r.peer.identity), zmq::send_flags::sndmore);
-      push->send(zmq::buffer(std::string_view(r.peer.delimited ? "-" : "")), zmq::send_flags::sndmore);
-      push->send(zmq::buffer(r.frame), zmq::send_flags::none);
+  return [push, queue = std::move(queue)](std::vector<Reply> replies) {
+    bool wake = false;
+    {
+      std::lock_guard lock(queue->mutex);
+      // Ingest empties the queue on each wake-up, so only an empty queue
+      // needs one.
+      wake = queue->replies.empty();
+      if (wake) {
+        queue->replies = std::move(replies);
+      } else {
+        for (auto& r : replies) queue->replies.push_back(std::move(r));
+      }
     }
+    if (wake) push->send(zmq::str_buffer("r"), zmq::send_flags::none);
   };
 }
 

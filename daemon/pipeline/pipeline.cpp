@@ -70,14 +70,15 @@ void Pipeline::run() {
 
 namespace {
 
-json::object findings_detail(const Verdict& verdict, const std::vector<std::string>& stages) {
-  json::object detail;
+json::object findings_detail(const Verdict& verdict, const std::vector<std::string>& stages,
+                             const json::storage_ptr& sp) {
+  json::object detail(sp);
   detail["action"] = to_string(verdict.action);
   detail["score"] = verdict.score;
-  json::array findings;
+  json::array findings(sp);
   for (std::size_t i = 0; i < verdict.findings.size(); ++i) {
     const auto& f = verdict.findings[i];
-    json::object o;
+    json::object o(sp);
     o["stage"] = stages[i];
     o["symbol"] = f.symbol;
     o["score"] = f.score;
@@ -91,6 +92,11 @@ json::object findings_detail(const Verdict& verdict, const std::vector<std::stri
 }  // namespace
 
 StageRecord Pipeline::process(const Post& post, const Config& config) {
+  // The event details are built and serialised here, then dropped: an arena
+  // on the stack spares the allocator.
+  alignas(std::max_align_t) unsigned char arena_buffer[4096];
+  json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
+  const json::storage_ptr sp(&arena);
   StageRecord record;
   record.post_id = post.id;
   auto& verdict = record.verdict;
@@ -141,7 +147,7 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
     verdict.action = std::max(*forced, by_score);
   if (failed_step && verdict.action == Action::accept) verdict.action = Action::hold;
   record.events.push_back(
-      {"moderated", "moderate", json::serialize(findings_detail(verdict, record.finding_stages))});
+      {"moderated", "moderate", json::serialize(findings_detail(verdict, record.finding_stages, sp))});
 
   if (verdict.action == Action::reject) {
     record.state = state::rejected;
@@ -166,9 +172,9 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
       if (verdict.action == Action::accept) verdict.action = Action::hold;
     }
   }
-  json::object t;
+  json::object t(sp);
   t["kind"] = to_string(triage.kind);
-  json::array cats;
+  json::array cats(sp);
   for (const auto& c : triage.categories) cats.emplace_back(c);
   t["categories"] = std::move(cats);
   t["urgency"] = to_string(triage.urgency);
@@ -191,8 +197,8 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
     return record;
   }
   const RouteDecision decision = route(post, triage, config);
-  json::object r;
-  json::array dests;
+  json::object r(sp);
+  json::array dests(sp);
   for (const auto& d : decision.destinations) dests.emplace_back(d);
   r["destinations"] = std::move(dests);
   r["reason"] = decision.reason;

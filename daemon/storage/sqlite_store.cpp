@@ -81,6 +81,11 @@ CREATE TABLE findings(
 
 constexpr int kSchemaVersion = 2;
 
+// An events row of this type holds the events of one pipeline pass, as a JSON
+// array of [type, actor, detail]; reading expands it into those events. The
+// row's id is its first event's; the next ones follow it.
+constexpr std::string_view kPassEvent = "pipeline_pass";
+
 class Db {
  public:
   Db() = default;
@@ -118,12 +123,15 @@ class Stmt {
   }
 
   // Every parameter is bound again after a reset, so bindings are not cleared.
+  // Text is bound without a copy (SQLITE_STATIC): a bound value must outlive
+  // the step that reads it, which binding and stepping in one expression,
+  // or binding locals, ensures.
   Stmt& reset() {
     sqlite3_reset(stmt_);
     return *this;
   }
   Stmt& bind(int i, std::string_view v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
   Stmt& bind_optional(int i, const std::optional<std::string>& v) {
@@ -461,9 +469,7 @@ class SqliteStore final : public Store {
           {0, sp.ingested_at, "received", "source:" + sp.post.source, json::serialize(received)});
       Stmt e(db_.get(), "SELECT id, at, type, actor, detail FROM events WHERE post_id = ? ORDER BY id");
       e.bind(1, id);
-      while (e.step()) {
-        sp.events.push_back({e.integer(0), e.text(1), e.text(2), e.text(3), e.text(4)});
-      }
+      while (e.step()) expand_events(e.integer(0), e.text(1), e.text(2), e.text(3), e.text(4), sp.events);
       return std::optional<StoredPost>(std::move(sp));
     } catch (const std::exception& e) {
       return Error{"storage", e.what(), ""};
@@ -487,7 +493,10 @@ class SqliteStore final : public Store {
         decided += a.integer(1);
       }
       if (st.posts > decided) st.by_state[std::string(state::received)] = st.posts - decided;
-      Stmt c(db_.get(), "SELECT count(*) FROM events");
+      Stmt c(db_.get(),
+             "SELECT coalesce(sum(CASE WHEN type = ? THEN json_array_length(detail) ELSE 1 END), 0) "
+             "FROM events");
+      c.bind(1, kPassEvent);
       // Every post's reception counts as its first event.
       if (c.step()) st.events = c.integer(0) + st.posts;
       return st;
@@ -535,7 +544,10 @@ class SqliteStore final : public Store {
              "kind = excluded.kind, categories = excluded.categories, urgency = excluded.urgency, "
              "area = excluded.area, lang = excluded.lang");
     // Event and finding ids are given by this, the only writer.
-    Stmt last_event(db_.get(), "SELECT coalesce(max(id), 0) FROM events");
+    Stmt last_event(db_.get(),
+                    "SELECT coalesce(max(id + CASE WHEN type = ? THEN json_array_length(detail) - 1 "
+                    "ELSE 0 END), 0) FROM events");
+    last_event.bind(1, kPassEvent);
     if (last_event.step()) last_event_id_ = last_event.integer(0);
     Stmt last_finding(db_.get(), "SELECT coalesce(max(id), 0) FROM findings");
     if (last_finding.step()) last_finding_id_ = last_finding.integer(0);
@@ -570,9 +582,10 @@ class SqliteStore final : public Store {
         .bind(2, r.state)
         .bind(3, to_string(r.verdict.action))
         .bind(4, r.verdict.score);
+    const std::string categories = r.triage ? list_to_json(r.triage->categories) : std::string();
     if (r.triage) {
       upsert_outcome_.bind(5, to_string(r.triage->kind))
-          .bind(6, list_to_json(r.triage->categories))
+          .bind(6, categories)
           .bind(7, to_string(r.triage->urgency))
           .bind(8, r.triage->area)
           .bind(9, r.triage->lang);
@@ -593,15 +606,63 @@ class SqliteStore final : public Store {
                                      : std::optional<std::string>())
           .run();
     }
-    for (const auto& e : r.events) {
-      insert_event_.reset()
-          .bind(1, r.post_id)
-          .bind(2, ++last_event_id_)
-          .bind(3, now)
-          .bind(4, e.type)
-          .bind(5, e.actor)
-          .bind(6, e.detail_json)
-          .run();
+    if (r.events.empty()) return;
+    // The events of one pipeline pass are committed together: they go in one
+    // row (kPassEvent), which costs a third of separate rows in the writer.
+    const bool one = r.events.size() == 1;
+    const std::string detail = one ? std::string() : pass_detail(r.events);
+    // The row takes the id of its first event and reserves the ids of the
+    // others, so that every event keeps an id of its own.
+    const std::int64_t first_id = last_event_id_ + 1;
+    last_event_id_ += static_cast<std::int64_t>(r.events.size());
+    insert_event_.reset()
+        .bind(1, r.post_id)
+        .bind(2, first_id)
+        .bind(3, now)
+        .bind(4, one ? std::string_view(r.events[0].type) : kPassEvent)
+        .bind(5, one ? std::string_view(r.events[0].actor) : "pipeline")
+        .bind(6, one ? std::string_view(r.events[0].detail_json) : std::string_view(detail))
+        .run();
+  }
+
+  // [[type, actor, detail], ...]: arrays rather than objects, because every
+  // byte of an event row is written for every post. Details are JSON already.
+  static std::string pass_detail(const std::vector<PostEvent>& events) {
+    std::string out = "[";
+    for (const auto& e : events) {
+      if (out.size() > 1) out += ',';
+      out += '[';
+      out += json::serialize(json::string_view(e.type));
+      out += ',';
+      out += json::serialize(json::string_view(e.actor));
+      out += ',';
+      out += e.detail_json;
+      out += ']';
+    }
+    out += ']';
+    return out;
+  }
+
+  // Appends the events one row holds: itself, or the events of a pass.
+  static void expand_events(std::int64_t id, const std::string& at, const std::string& type,
+                            const std::string& actor, const std::string& detail,
+                            std::vector<StoredEvent>& out) {
+    if (type != kPassEvent) {
+      out.push_back({id, at, type, actor, detail});
+      return;
+    }
+    boost::system::error_code ec;
+    const auto v = json::parse(detail, ec);
+    if (ec || !v.is_array()) {
+      out.push_back({id, at, type, actor, detail});  // shown as stored rather than lost
+      return;
+    }
+    for (const auto& item : v.get_array()) {
+      const std::int64_t event_id = id++;
+      const auto* e = item.if_array();
+      if (e == nullptr || e->size() != 3 || !(*e)[0].is_string() || !(*e)[1].is_string()) continue;
+      out.push_back({event_id, at, std::string((*e)[0].get_string()), std::string((*e)[1].get_string()),
+                     json::serialize((*e)[2])});
     }
   }
 

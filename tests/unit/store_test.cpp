@@ -384,6 +384,51 @@ TEST_F(store_sqlite, StageRecordIsReadableThroughGetPost) {
   expect_same_post(stored.post, full_post());
 }
 
+// One pipeline pass is stored as one row; reading gives back each of its
+// events, in order, each with an id no other event has, even after a reopen.
+TEST_F(store_sqlite, EventsOfOnePassKeepTheirOrderAndOwnIdsAcrossReopen) {
+  const std::int64_t a = commit_one(make_post("s", "a"));
+  const std::int64_t b = commit_one(make_post("s", "b"));
+  StageRecord first = moved_to(a, "routed");
+  first.events = {PostEvent{"moderated", "moderate", R"({"action":"accept"})"},
+                  PostEvent{"triaged", "triage", R"({"kind":"request","note":"\"quoted\""})"},
+                  PostEvent{"routed", "route", R"({"destinations":["x"]})"}};
+  commit({}, {first});
+  store.reset();
+  open();
+  StageRecord second = moved_to(b, "held", Action::hold);
+  second.events = {PostEvent{"moderated", "moderate", "{}"}, PostEvent{"triaged", "triage", "{}"}};
+  StageRecord lone = moved_to(a, "routed");
+  lone.events = {PostEvent{"claimed", "person:ana", "{}"}};
+  commit({}, {second, lone});
+
+  const StoredPost pa = get(a);
+  ASSERT_EQ(pa.events.size(), 5u);
+  const std::vector<std::string> types = {"received", "moderated", "triaged", "routed", "claimed"};
+  std::vector<std::int64_t> ids;
+  for (std::size_t i = 0; i < types.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(pa.events[i].type, types[i]);
+    if (i > 0) ids.push_back(pa.events[i].id);
+  }
+  EXPECT_EQ(pa.events[4].actor, "person:ana");
+  for (std::size_t i = 1; i <= 3; ++i) {
+    EXPECT_EQ(json::parse(pa.events[i].detail_json), json::parse(first.events[i - 1].detail_json));
+  }
+  const StoredPost pb = get(b);
+  ASSERT_EQ(pb.events.size(), 3u);
+  EXPECT_EQ(pb.events[1].type, "moderated");
+  EXPECT_EQ(pb.events[2].type, "triaged");
+  ids.push_back(pb.events[1].id);
+  ids.push_back(pb.events[2].id);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "an event id is used twice";
+  EXPECT_LT(pa.events[1].id, pa.events[2].id);
+  EXPECT_LT(pa.events[3].id, pa.events[4].id);
+
+  EXPECT_EQ(stats().events, 2 + 3 + 2 + 1);
+}
+
 TEST_F(store_sqlite, RejectedRecordWithoutTriage) {
   const std::int64_t id = commit_one(make_post("s", "spam"));
   StageRecord r = moved_to(id, "rejected", Action::reject);
