@@ -36,15 +36,17 @@ int main(int argc, char** argv) {
   std::string config_file = "/etc/relais/relais.toml";
   std::string check_file;
   std::string state_dir;
+  std::string plugin_dir;
   bool verbose = false;
   app.add_option("-c,--config", config_file, "configuration file")->capture_default_str();
   app.add_option("--state-dir", state_dir, "where the database and the ingest socket live");
+  app.add_option("--plugin-dir", plugin_dir, "where plugins named in the configuration are found");
   app.add_option("--check-config", check_file, "validate this configuration file and exit");
   app.add_flag("-v,--verbose", verbose, "log at debug level");
   app.set_version_flag("--version", std::string("relaisd ") + RELAIS_VERSION);
   CLI11_PARSE(app, argc, argv);
 
-  relais::daemon::ConfigOverrides overrides{state_dir, verbose};
+  relais::daemon::ConfigOverrides overrides{state_dir, plugin_dir, verbose};
   if (!check_file.empty()) {
     auto config = relais::daemon::load_config(check_file, overrides);
     if (!config) {

@@ -1,10 +1,13 @@
 #include "config/config.hpp"
 
 #include <toml++/toml.h>
+
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include "config/plugin_table.hpp"
 
 namespace relais::daemon {
 namespace {
@@ -119,6 +122,12 @@ class TableReader {
   std::set<std::string> seen_;
 };
 
+bool valid_plugin_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
 bool valid_endpoint(const std::string& ep) {
   return ep.rfind("ipc://", 0) == 0 || ep.rfind("tcp://", 0) == 0 || ep.rfind("inproc://", 0) == 0;
 }
@@ -127,7 +136,10 @@ bool valid_endpoint(const std::string& ep) {
 
 Expected<Config> parse_config(std::string_view text, const std::filesystem::path& file,
                               const ConfigOverrides& overrides) {
-  toml::table root;
+  // Shared with the plugin entries, which point into it: a copied table
+  // would lose the source positions their errors need.
+  auto document = std::make_shared<toml::table>();
+  toml::table& root = *document;
   try {
     root = toml::parse(text, file.string());
   } catch (const toml::parse_error& e) {
@@ -188,10 +200,49 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
     }
   });
   section("routing", [&](TableReader& r, const toml::table&) { r.string("fallback", config.fallback); });
+  section("plugins", [&](TableReader& r, const toml::table&) { r.path("directory", config.plugin_dir); });
+  // Plugin entries: the daemon reads `plugin` and `path`; the rest of each
+  // table is the plugin's own, validated by its factory when it is loaded.
+  for (const PluginKind kind :
+       {PluginKind::source, PluginKind::moderator, PluginKind::triager, PluginKind::sink}) {
+    const std::string key(to_string(kind));
+    const auto* node = top.get(key);
+    if (node == nullptr) continue;
+    const auto* array = node->as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+      top.fail(*node, key, "expected an array of tables ([[" + key + "]] entries)");
+      continue;
+    }
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const auto& table = *array->get(i)->as_table();
+      const std::string name = key + "[" + std::to_string(i) + "]";
+      PluginEntry entry;
+      entry.kind = kind;
+      entry.index = i;
+      TableReader r(table, name, file, fault);
+      r.string("plugin", entry.plugin);
+      r.path("path", entry.path);
+      if (table.get("plugin") == nullptr) {
+        r.fail_at(table.source(), "plugin", "missing: every [[" + key + "]] entry names its plugin");
+      } else if (!valid_plugin_name(entry.plugin)) {
+        r.fail(
+            *table.get("plugin"), "plugin",
+            "expected a plugin name of lowercase letters, digits, '_' and '-', got \"" + entry.plugin + "\"");
+      }
+      auto data = std::make_shared<PluginTableData>();
+      data->document = document;
+      data->table = &table;
+      data->file = file;
+      data->name = name;
+      entry.table = std::move(data);
+      config.plugins.push_back(std::move(entry));
+    }
+  }
   top.finish();
   if (fault) return *fault;
 
   if (!overrides.state_dir.empty()) config.state_dir = overrides.state_dir;
+  if (!overrides.plugin_dir.empty()) config.plugin_dir = overrides.plugin_dir;
   if (overrides.verbose && config.log_level != "trace") config.log_level = "debug";
   if (config.endpoints.empty()) config.endpoints.push_back(config.ingest_socket());
   return config;
@@ -203,6 +254,18 @@ Expected<Config> load_config(const std::filesystem::path& file, const ConfigOver
   std::stringstream buffer;
   buffer << in.rdbuf();
   return parse_config(buffer.str(), file, overrides);
+}
+
+std::string PluginEntry::instance() const {
+  const std::string prefix = std::string(to_string(kind)) + "_";
+  const std::string_view shortname = plugin.rfind(prefix, 0) == 0
+                                         ? std::string_view(plugin).substr(prefix.size())
+                                         : std::string_view(plugin);
+  return std::string(to_string(kind)) + ":" + std::string(shortname) + ":" + std::to_string(index);
+}
+
+std::filesystem::path PluginEntry::file(const std::filesystem::path& directory) const {
+  return path.empty() ? directory / (plugin + ".so") : path;
 }
 
 std::vector<std::string> restart_only_changes(const Config& running, const Config& loaded) {

@@ -3,12 +3,29 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "relais/expected.hpp"
+#include "relais/plugin.hpp"
 
 namespace relais::daemon {
+
+struct PluginTableData;  // config/plugin_table.hpp
+
+// One [[source]], [[moderate]], [[triage]] or [[sink]] entry.
+struct PluginEntry {
+  PluginKind kind = PluginKind::moderator;
+  std::string plugin;          // "moderate_rules"
+  std::filesystem::path path;  // an explicit file; empty: <plugins.directory>/<plugin>.so
+  std::size_t index = 0;       // its place among the entries of its kind
+  std::shared_ptr<const PluginTableData> table;
+
+  // "moderate:rules:0": the kind, the plugin without its kind prefix, the index.
+  std::string instance() const;
+  std::filesystem::path file(const std::filesystem::path& directory) const;
+};
 
 struct Config {
   std::filesystem::path file;  // where it was read from, for messages
@@ -31,14 +48,19 @@ struct Config {
   double reject_score = 10.0;
   // [routing]
   std::string fallback;  // destination id; empty: unrouted posts wait for a person
+  // [plugins]
+  std::filesystem::path plugin_dir = "/usr/lib/relais/plugins";
+  // [[source]], [[moderate]], [[triage]], [[sink]], each in file order.
+  std::vector<PluginEntry> plugins;
 
   std::filesystem::path database() const { return state_dir / db_path; }
   std::string ingest_socket() const { return "ipc://" + (state_dir / "ingest.sock").string(); }
 };
 
 struct ConfigOverrides {
-  std::filesystem::path state_dir;  // --state-dir
-  bool verbose = false;             // -v
+  std::filesystem::path state_dir;   // --state-dir
+  std::filesystem::path plugin_dir;  // --plugin-dir
+  bool verbose = false;              // -v
 };
 
 // Parses and validates a file. The error message names file:line:column, the
