@@ -25,7 +25,7 @@ class PluginLibrary {
 // The stamp of this build of relaisd; a plugin must carry the same.
 std::string_view host_abi_stamp() noexcept;
 
-// Reads the ABI stamp a plugin file carries in its .relais_abi section,
+// Reads the ABI stamp a plugin file carries in its relais_abi section,
 // without loading it. Errors say what is wrong with the file.
 Expected<std::string> read_abi_stamp(const std::filesystem::path& file);
 

@@ -4,7 +4,7 @@
 // `relais_plugin`, through one of the RELAIS_*_PLUGIN macros below. Nothing
 // runs when the library is loaded: the descriptor is constant data, and the
 // factory is built on first use. Before loading, the daemon reads the ABI
-// stamp the macro puts in the library's `.relais_abi` section and refuses
+// stamp the macro puts in the library's `relais_abi` section and refuses
 // a plugin whose stamp differs from its own.
 //
 // Life of a plugin instance: the factory validates the instance's table of
@@ -134,13 +134,15 @@ struct PluginDescriptor {
 
 #define RELAIS_PLUGIN_SYMBOL relais_plugin
 #define RELAIS_PLUGIN_SYMBOL_NAME "relais_plugin"
-#define RELAIS_PLUGIN_ABI_SECTION ".relais_abi"
+// No leading dot: the assembler takes any ".rel..." name for a relocation
+// table, and the linker would fold the stamp into .rela.dyn.
+#define RELAIS_PLUGIN_ABI_SECTION "relais_abi"
 
 // The descriptor, and the stamp in its own section so that the daemon can
 // read it from the file without loading the library.
 #define RELAIS_PLUGIN_DESCRIPTOR_(kind_, name_, version_, src_, mod_, tri_, snk_)                      \
   extern "C" {                                                                                         \
-  __attribute__((section(RELAIS_PLUGIN_ABI_SECTION), used)) const char relais_plugin_abi[] =           \
+  __attribute__((section(RELAIS_PLUGIN_ABI_SECTION), used, retain)) const char relais_plugin_abi[] =   \
       RELAIS_ABI_STAMP;                                                                                \
   __attribute__((visibility("default"))) extern const ::relais::PluginDescriptor RELAIS_PLUGIN_SYMBOL; \
   const ::relais::PluginDescriptor RELAIS_PLUGIN_SYMBOL = {                                            \
