@@ -63,9 +63,9 @@ std::string_view host_abi_stamp() noexcept { return RELAIS_ABI_STAMP; }
 
 Expected<std::string> read_abi_stamp(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
-  if (!in)
-    return Error{"plugin",
-                 "cannot open the file: " + std::error_code(errno, std::generic_category()).message(), ""};
+  // An ifstream does not say why; with the file known to exist, it is
+  // usually its permissions.
+  if (!in) return Error{"plugin", "cannot open the file for reading", ""};
   Elf64_Ehdr header{};
   if (!read_at(in, 0, header) || std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) {
     return Error{"plugin", "not an ELF file", ""};

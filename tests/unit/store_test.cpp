@@ -668,15 +668,18 @@ TEST(store_open, ADirectoryThatDoesNotExistIsAnError) {
 // ---------------------------------------------------------------------------
 // Migrations
 
+// A database as the first schema left it, written by the store itself.
+void create_version1_database(const std::filesystem::path& file) {
+  SqliteOptions v1;
+  v1.migrate_to = 1;
+  auto old = relais::daemon::open_sqlite_store(file, v1);
+  ASSERT_TRUE(old) << old.error().message;
+}
+
 TEST(store_migration, Version1DatabaseIsMigratedAndKeepsItsPosts) {
   relais::test::TempDir dir;
   const auto file = dir / "relais.db";
-  {
-    SqliteOptions v1;
-    v1.migrate_to = 1;
-    auto old = relais::daemon::open_sqlite_store(file, v1);
-    ASSERT_TRUE(old) << old.error().message;
-  }
+  ASSERT_NO_FATAL_FAILURE(create_version1_database(file));
   {
     RawDb raw(file);
     EXPECT_EQ(raw.integer("PRAGMA user_version"), 1);
@@ -799,12 +802,7 @@ TEST(store_migration, NewerDatabaseIsRefused) {
 TEST(store_migration, ReadOnlyStoreOnAnOlderDatabaseIsRefused) {
   relais::test::TempDir dir;
   const auto file = dir / "relais.db";
-  {
-    SqliteOptions v1;
-    v1.migrate_to = 1;
-    auto old = relais::daemon::open_sqlite_store(file, v1);
-    ASSERT_TRUE(old) << old.error().message;
-  }
+  ASSERT_NO_FATAL_FAILURE(create_version1_database(file));
   SqliteOptions ro;
   ro.read_only = true;
   auto store = relais::daemon::open_sqlite_store(file, ro);
