@@ -321,7 +321,14 @@ class SqliteStore final : public Store {
                                std::to_string(kSchemaVersion));
     }
     if (!read_only_ && (options.migrate_to == 0 || options.migrate_to == kSchemaVersion)) {
-      prepare();
+      try {
+        prepare();
+      } catch (const std::exception& e) {
+        // The version number says the schema is current, the tables disagree.
+        throw std::runtime_error(file.string() + ": the database claims schema version " +
+                                 std::to_string(kSchemaVersion) + " but does not match it (" + e.what() +
+                                 "); it was not written by a release of relais");
+      }
       checkpointer_ = std::make_unique<Checkpointer>(file);
       exec(db_.get(), "PRAGMA wal_autocheckpoint=0");
       sqlite3_wal_hook(
