@@ -13,7 +13,8 @@
 #include "ingest/ingest.hpp"
 #include "log.hpp"
 #include "pipeline/pipeline.hpp"
-#include "pipeline/steps.hpp"
+#include "plugins/host.hpp"
+#include "plugins/sources.hpp"
 #include "storage/writer.hpp"
 
 namespace relais::daemon {
@@ -21,6 +22,7 @@ namespace relais::daemon {
 struct Daemon::Impl {
   ConfigOverrides overrides;
   LiveConfig config;
+  LivePlugins plugins;
   Counters counters;
   std::shared_ptr<spdlog::logger> log = component_logger("relaisd");
   int lock_fd = -1;
@@ -32,9 +34,14 @@ struct Daemon::Impl {
   std::unique_ptr<Writer> writer;
   std::unique_ptr<Control> control;
   std::unique_ptr<Ingest> ingest;
+  std::unique_ptr<SourceRunner> sources;
   bool running = false;
 
   Impl(Config c, ConfigOverrides o) : overrides(std::move(o)), config(std::move(c)) {}
+
+  void start_sources(const Config& cfg) const {
+    sources->start(plugins.get(), {cfg.source_restart_min, cfg.source_restart_max});
+  }
 
   ~Impl() {
     if (lock_fd >= 0) ::close(lock_fd);
@@ -70,6 +77,11 @@ Status Daemon::start() {
   if (ec) return Error{"state_dir", cfg->state_dir.string() + ": cannot create: " + ec.message(), ""};
   if (auto locked = d.lock_state_dir(cfg->state_dir); !locked) return locked.error();
 
+  // Every plugin is loaded, checked and configured before anything runs.
+  auto plugins = build_plugin_set(*cfg);
+  if (!plugins) return plugins.error();
+  d.plugins.set(std::move(*plugins));
+
   auto store = open_sqlite_store(cfg->database(), {.read_only = false, .synchronous = cfg->synchronous});
   if (!store) return store.error();
   d.store = std::move(*store);
@@ -84,12 +96,10 @@ Status Daemon::start() {
     for (auto& p : *chunk) unfinished.push_back(std::move(p));
   }
 
-  d.pipeline = std::make_unique<Pipeline>(d.config, [&d](std::vector<StageRecord> records) {
+  d.pipeline = std::make_unique<Pipeline>(d.config, d.plugins, [&d](std::vector<StageRecord> records) {
     d.counters.processed += records.size();
     d.writer->record(std::move(records));
   });
-  d.pipeline->add_moderator(make_basic_moderator());
-  d.pipeline->add_triager(make_basic_triager());
   auto replies = std::make_shared<ReplyQueue>();
   d.writer =
       std::make_unique<Writer>(*d.store, d.config, d.counters, Ingest::reply_sink(d.context, replies),
@@ -101,7 +111,7 @@ Status Daemon::start() {
     d.pipeline->enqueue(std::move(unfinished));
   }
   try {
-    d.control = std::make_unique<Control>(d.context, d.config, d.counters);
+    d.control = std::make_unique<Control>(d.context, d.config, d.plugins, d.counters);
     d.control->start();
     d.ingest = std::make_unique<Ingest>(d.context, d.config, *d.writer, d.counters, replies);
   } catch (const std::exception& e) {
@@ -109,20 +119,28 @@ Status Daemon::start() {
     return Error{"start", e.what(), ""};
   }
   d.ingest->start();
+  // Sources last: their posts have somewhere to go from the first one.
+  d.sources = std::make_unique<SourceRunner>(&d.context, Ingest::kSourceEndpoint);
+  d.start_sources(*cfg);
   d.running = true;
-  d.log->info("started version={} state_dir={} schema={}", RELAIS_VERSION, cfg->state_dir.string(),
-              sqlite_schema_version());
+  const auto set = d.plugins.get();
+  d.log->info("started version={} state_dir={} schema={} sources={} moderators={} triagers={} sinks={}",
+              RELAIS_VERSION, cfg->state_dir.string(), sqlite_schema_version(), set->sources.size(),
+              set->moderators.size(), set->triagers.size(), set->sinks.size());
   return Done{};
 }
 
 void Daemon::stop() {
   auto& d = *impl_;
-  // Sources first: no new posts, but every post taken is answered.
+  // Sources first: they finish what they have in flight, and ingest still
+  // answers it. Then no new posts, but every post taken is answered.
+  if (d.sources) d.sources->stop();
   if (d.ingest) d.ingest->stop();
   // In-flight posts finish their stages, then every outcome is committed.
   if (d.pipeline) d.pipeline->stop();
   if (d.writer) d.writer->stop();
   if (d.control) d.control->stop();
+  d.sources.reset();
   d.ingest.reset();
   d.control.reset();
   d.writer.reset();
@@ -143,6 +161,16 @@ Status Daemon::reload() {
     return loaded.error();
   }
   Config next = std::move(*loaded);
+  // The new plugin set is built beside the running one, which keeps serving
+  // until the new one is whole; a plugin refusing its new table keeps both.
+  auto plugins = build_plugin_set(next);
+  if (!plugins) {
+    ++d.counters.reload_failures;
+    d.counters.set_reload_error(plugins.error().message);
+    d.log->error("reload_refused error=\"{}\" keeping=running_config,running_plugins",
+                 plugins.error().message);
+    return plugins.error();
+  }
   for (const auto& key : restart_only_changes(*running, next)) {
     d.log->warn("reload_partial key={} reason=needs_restart keeping=running_value", key);
   }
@@ -153,7 +181,13 @@ Status Daemon::reload() {
   next.db_path = running->db_path;
   next.synchronous = running->synchronous;
   set_log_level(next.log_level);
-  d.config.set(std::move(next));
+  const RestartBackoff backoff{next.source_restart_min, next.source_restart_max};
+  d.config.set(std::make_shared<const Config>(std::move(next)));
+  // The pipeline takes the new set with its next batch; the sources of the
+  // old set finish what they have in flight, then the new ones start.
+  if (d.sources) d.sources->stop();
+  d.plugins.set(std::move(*plugins));
+  if (d.sources) d.sources->start(d.plugins.get(), backoff);
   ++d.counters.config_generation;
   d.counters.set_reload_error("");
   d.log->info("reloaded generation={}", d.counters.config_generation.load());

@@ -9,6 +9,7 @@
 
 #include "daemon.hpp"
 #include "log.hpp"
+#include "plugins/host.hpp"
 
 namespace {
 
@@ -41,7 +42,8 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_file, "configuration file")->capture_default_str();
   app.add_option("--state-dir", state_dir, "where the database and the ingest socket live");
   app.add_option("--plugin-dir", plugin_dir, "where plugins named in the configuration are found");
-  app.add_option("--check-config", check_file, "validate this configuration file and exit");
+  app.add_option("--check-config", check_file,
+                 "validate this configuration file, load and configure its plugins, and exit");
   app.add_flag("-v,--verbose", verbose, "log at debug level");
   app.set_version_flag("--version", std::string("relaisd ") + RELAIS_VERSION);
   CLI11_PARSE(app, argc, argv);
@@ -53,7 +55,14 @@ int main(int argc, char** argv) {
       std::cerr << config.error().message << "\n";
       return 1;
     }
-    std::cout << check_file << ": ok\n";
+    // A plugin's table is the plugin's to validate: each is loaded and
+    // configured as at start-up.
+    auto plugins = relais::daemon::build_plugin_set(*config);
+    if (!plugins) {
+      std::cerr << plugins.error().message << "\n";
+      return 1;
+    }
+    std::cout << check_file << ": ok (" << config->plugins.size() << " plugin instances)\n";
     return 0;
   }
 

@@ -200,7 +200,22 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
     }
   });
   section("routing", [&](TableReader& r, const toml::table&) { r.string("fallback", config.fallback); });
-  section("plugins", [&](TableReader& r, const toml::table&) { r.path("directory", config.plugin_dir); });
+  section("plugins", [&](TableReader& r, const toml::table& t) {
+    r.path("directory", config.plugin_dir);
+    std::size_t min_ms = static_cast<std::size_t>(config.source_restart_min.count());
+    std::size_t max_ms = static_cast<std::size_t>(config.source_restart_max.count());
+    r.size("source_restart_min_ms", min_ms, 1, 3600000);
+    r.size("source_restart_max_ms", max_ms, 1, 3600000);
+    if (max_ms < min_ms) {
+      if (const auto* node = t.get("source_restart_max_ms")) {
+        r.fail(*node, "source_restart_max_ms", "expected at least source_restart_min_ms");
+      } else if (const auto* low = t.get("source_restart_min_ms")) {
+        r.fail(*low, "source_restart_min_ms", "expected at most source_restart_max_ms");
+      }
+    }
+    config.source_restart_min = std::chrono::milliseconds(min_ms);
+    config.source_restart_max = std::chrono::milliseconds(max_ms);
+  });
   // Plugin entries: the daemon reads `plugin` and `path`; the rest of each
   // table is the plugin's own, validated by its factory when it is loaded.
   for (const PluginKind kind :

@@ -2,6 +2,7 @@
 // A Config is immutable once built; reload builds a new one beside it.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -50,6 +51,10 @@ struct Config {
   std::string fallback;  // destination id; empty: unrouted posts wait for a person
   // [plugins]
   std::filesystem::path plugin_dir = "/usr/lib/relais/plugins";
+  // A source that dies is run again after min, then twice as long each time
+  // it dies again, up to max; a source that ran for max starts over at min.
+  std::chrono::milliseconds source_restart_min{1000};
+  std::chrono::milliseconds source_restart_max{60000};
   // [[source]], [[moderate]], [[triage]], [[sink]], each in file order.
   std::vector<PluginEntry> plugins;
 

@@ -85,18 +85,59 @@ json::object post_json(const StoredPost& sp) {
   return o;
 }
 
+// Every instance of the set, in pipeline order within each kind.
+template <class Visit>
+void for_each_instance(const PluginSet& set, Visit&& visit) {
+  for (const auto& i : set.sources) visit(i, PluginKind::source);
+  for (const auto& i : set.moderators) visit(i, PluginKind::moderator);
+  for (const auto& i : set.triagers) visit(i, PluginKind::triager);
+  for (const auto& i : set.sinks) visit(i, PluginKind::sink);
+}
+
+json::object plugins_json(const PluginSet& set) {
+  json::array list;
+  for_each_instance(set, [&](const auto& i, PluginKind kind) {
+    list.push_back(json::object{{"instance", i.instance},
+                                {"plugin", i.plugin},
+                                {"kind", to_string(kind)},
+                                {"version", i.version},
+                                {"file", i.file},
+                                {"abi", i.abi}});
+  });
+  return {{"plugins", std::move(list)}};
+}
+
+json::object plugin_counters_json(const PluginSet& set) {
+  json::object out;
+  for_each_instance(set, [&](const auto& i, PluginKind kind) {
+    const auto& c = *i.counters;
+    json::object o{{"errors", c.errors.load()}};
+    if (kind == PluginKind::source) {
+      o["restarts"] = c.restarts.load();
+    } else {
+      o["posts"] = c.posts.load();
+      if (kind == PluginKind::moderator) o["findings"] = c.findings.load();
+      o["seconds"] = static_cast<double>(c.nanoseconds.load()) / 1e9;
+    }
+    out[i.instance] = std::move(o);
+  });
+  return out;
+}
+
 }  // namespace
 
 struct Control::Impl {
   zmq::context_t& context;
   const LiveConfig& config;
+  const LivePlugins& plugins;
   Counters& counters;
   std::shared_ptr<spdlog::logger> log = component_logger("control");
   std::unique_ptr<Store> store;
   std::thread thread;
   const std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 
-  Impl(zmq::context_t& ctx, const LiveConfig& cfg, Counters& c) : context(ctx), config(cfg), counters(c) {}
+  Impl(zmq::context_t& ctx, const LiveConfig& cfg, const LivePlugins& p, Counters& c)
+      : context(ctx), config(cfg), plugins(p), counters(c) {}
 
   Expected<json::value> answer(const protocol::Query& q) {
     if (q.what == "posts") {
@@ -112,6 +153,7 @@ struct Control::Impl {
       if (!*post) return Error{"not_found", "no post with id " + std::to_string(q.id), "id"};
       return json::value(json::object{{"post", post_json(**post)}});
     }
+    if (q.what == "plugins") return json::value(plugins_json(*plugins.get()));
     auto st = store->stats();
     if (!st) return st.error();
     json::object by_state;
@@ -146,6 +188,7 @@ struct Control::Impl {
         {"storage",
          {{"commits", counters.commits.load()}, {"commit_failures", counters.commit_failures.load()}}},
         {"pipeline", {{"processed", counters.processed.load()}}},
+        {"plugins", plugin_counters_json(*plugins.get())},
         {"config",
          {{"file", cfg->file.string()},
           {"generation", counters.config_generation.load()},
@@ -191,8 +234,9 @@ struct Control::Impl {
   }
 };
 
-Control::Control(zmq::context_t& context, const LiveConfig& config, Counters& counters)
-    : impl_(std::make_unique<Impl>(context, config, counters)) {}
+Control::Control(zmq::context_t& context, const LiveConfig& config, const LivePlugins& plugins,
+                 Counters& counters)
+    : impl_(std::make_unique<Impl>(context, config, plugins, counters)) {}
 
 Control::~Control() { stop(); }
 

@@ -1,5 +1,5 @@
 // control: answers the operator's queries (posts, one post with its trail,
-// stats) on its own thread and its own read-only store connection, so that a
+// stats, the loaded plugins) on its own thread and its own read-only store connection, so that a
 // slow query never holds up ingest.
 #pragma once
 
@@ -9,6 +9,7 @@
 
 #include "config/live_config.hpp"
 #include "counters.hpp"
+#include "plugins/host.hpp"
 
 namespace zmq {
 class context_t;
@@ -18,7 +19,7 @@ namespace relais::daemon {
 
 class Control {
  public:
-  Control(zmq::context_t& context, const LiveConfig& config, Counters& counters);
+  Control(zmq::context_t& context, const LiveConfig& config, const LivePlugins& plugins, Counters& counters);
   ~Control();
   Control(const Control&) = delete;
   Control& operator=(const Control&) = delete;

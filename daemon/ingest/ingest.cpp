@@ -12,6 +12,7 @@ namespace relais::daemon {
 
 const char* const Ingest::kQueryEndpoint = "inproc://relais-queries";
 const char* const Ingest::kReplyEndpoint = "inproc://relais-replies";
+const char* const Ingest::kSourceEndpoint = "inproc://relais-sources";
 
 namespace {
 constexpr std::size_t kHardFrameLimit = std::size_t{64} * 1024 * 1024;
@@ -47,6 +48,7 @@ struct Ingest::Impl {
     // Frames over max_message_bytes get a too_large reply; only a frame so
     // large that reading it is itself the attack closes the connection.
     router.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(kHardFrameLimit));
+    router.bind(kSourceEndpoint);
     for (const auto& ep : cfg_now->endpoints) {
       try {
         router.bind(ep);

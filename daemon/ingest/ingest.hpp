@@ -43,6 +43,8 @@ class Ingest {
   // it sends its replies to.
   static const char* const kQueryEndpoint;
   static const char* const kReplyEndpoint;
+  // Always bound: where source plugins submit, over the daemon's context.
+  static const char* const kSourceEndpoint;
 
   void start();
   // Stops reading new messages, waits for the writer to answer those it

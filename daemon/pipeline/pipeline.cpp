@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <optional>
+
 #include <boost/json.hpp>
 
 #include "log.hpp"
@@ -10,13 +13,10 @@
 namespace relais::daemon {
 namespace json = boost::json;
 
-Pipeline::Pipeline(const LiveConfig& config, RecordSink sink)
-    : config_(config), sink_(std::move(sink)), log_(component_logger("pipeline")) {}
+Pipeline::Pipeline(const LiveConfig& config, const LivePlugins& plugins, RecordSink sink)
+    : config_(config), plugins_(plugins), sink_(std::move(sink)), log_(component_logger("pipeline")) {}
 
 Pipeline::~Pipeline() { stop(); }
-
-void Pipeline::add_moderator(std::unique_ptr<Moderator> step) { moderators_.push_back(std::move(step)); }
-void Pipeline::add_triager(std::unique_ptr<Triager> step) { triagers_.push_back(std::move(step)); }
 
 void Pipeline::start() {
   thread_ = std::thread([this] {
@@ -61,9 +61,10 @@ void Pipeline::run() {
       }
     }
     const auto config = config_.get();
+    const auto plugins = plugins_.get();
     std::vector<StageRecord> records;
     records.reserve(batch.size());
-    for (const auto& post : batch) records.push_back(process(post, *config));
+    for (const auto& post : batch) records.push_back(process(post, *config, *plugins));
     sink_(std::move(records));
   }
 }
@@ -89,9 +90,44 @@ json::object findings_detail(const Verdict& verdict, const std::vector<std::stri
   return detail;
 }
 
+// Runs one instance on one post: times it, counts it, and turns whatever it
+// throws into an error message. Returns the message, or nothing.
+template <class Interface, class Call>
+std::optional<std::string> run_contained(const PluginInstance<Interface>& instance, Call&& call) {
+  auto& counters = *instance.counters;
+  const auto start = std::chrono::steady_clock::now();
+  std::optional<std::string> error;
+  try {
+    call(*instance.object);
+  } catch (const std::exception& e) {
+    error = e.what();
+  } catch (...) {
+    error = "unknown exception";
+  }
+  const auto spent = std::chrono::steady_clock::now() - start;
+  counters.posts.fetch_add(1, std::memory_order_relaxed);
+  counters.nanoseconds.fetch_add(
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(spent).count()),
+      std::memory_order_relaxed);
+  if (error) counters.errors.fetch_add(1, std::memory_order_relaxed);
+  return error;
+}
+
+// The event of a contained failure, and a line in the instance's own log,
+// which rate-limits a failure that repeats on every post.
+template <class Interface>
+PostEvent stage_error(const PluginInstance<Interface>& instance, const Post& post, const std::string& error) {
+  if (instance.log) {
+    instance.log->log(LogLevel::error,
+                      fmt::format("stage_error post={} error=\"{}\" action=hold", post.id, error));
+  }
+  return {"stage_error", instance.instance,
+          json::serialize(json::object{{"plugin", instance.plugin}, {"error", error}})};
+}
+
 }  // namespace
 
-StageRecord Pipeline::process(const Post& post, const Config& config) {
+StageRecord Pipeline::process(const Post& post, const Config& config, const PluginSet& plugins) {
   // The event details are built and serialised here, then dropped: an arena
   // on the stack spares the allocator.
   alignas(std::max_align_t) unsigned char arena_buffer[4096];
@@ -103,28 +139,20 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
 
   // Moderate. A step that throws holds the post for a person: losing it or
   // letting it through unchecked would both be worse.
-  std::optional<std::string> failed_step;
-  for (const auto& step : moderators_) {
+  bool failed = false;
+  for (const auto& step : plugins.moderators) {
     const std::size_t before = verdict.findings.size();
-    std::optional<std::string> error;
-    try {
-      step->moderate(post, verdict.findings);
-    } catch (const std::exception& e) {
-      error = e.what();
-    } catch (...) {
-      error = "unknown exception";
-    }
+    const auto error = run_contained(step, [&](Moderator& m) { m.moderate(post, verdict.findings); });
     if (error) {
+      // What a failed instance added is not trusted; the others still run,
+      // so that a person reviewing the post sees what they found.
       verdict.findings.resize(before);
-      failed_step = "moderate:" + std::string(step->name());
-      record.events.push_back(
-          {"stage_error", *failed_step, json::serialize(json::object{{"error", *error}})});
-      log_->error("stage_error step={} post={} error=\"{}\"", *failed_step, post.id, *error);
-      break;
+      failed = true;
+      record.events.push_back(stage_error(step, post, *error));
+      continue;
     }
-    for (std::size_t i = before; i < verdict.findings.size(); ++i) {
-      record.finding_stages.push_back("moderate:" + std::string(step->name()));
-    }
+    step.counters->findings.fetch_add(verdict.findings.size() - before, std::memory_order_relaxed);
+    record.finding_stages.resize(verdict.findings.size(), step.instance);
   }
   std::optional<Action> forced;
   for (const auto& f : verdict.findings) {
@@ -145,7 +173,7 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
     verdict.action = Action::accept;
   else
     verdict.action = std::max(*forced, by_score);
-  if (failed_step && verdict.action == Action::accept) verdict.action = Action::hold;
+  if (failed && verdict.action == Action::accept) verdict.action = Action::hold;
   record.events.push_back(
       {"moderated", "moderate", json::serialize(findings_detail(verdict, record.finding_stages, sp))});
 
@@ -156,19 +184,10 @@ StageRecord Pipeline::process(const Post& post, const Config& config) {
 
   // Triage runs for held posts too: a moderator sees what the need is.
   Triage triage;
-  for (const auto& step : triagers_) {
-    std::optional<std::string> error;
-    try {
-      step->triage(post, triage);
-    } catch (const std::exception& e) {
-      error = e.what();
-    } catch (...) {
-      error = "unknown exception";
-    }
+  for (const auto& step : plugins.triagers) {
+    const auto error = run_contained(step, [&](Triager& t) { t.triage(post, triage); });
     if (error) {
-      const std::string name = "triage:" + std::string(step->name());
-      record.events.push_back({"stage_error", name, json::serialize(json::object{{"error", *error}})});
-      log_->error("stage_error step={} post={} error=\"{}\"", name, post.id, *error);
+      record.events.push_back(stage_error(step, post, *error));
       if (verdict.action == Action::accept) verdict.action = Action::hold;
     }
   }

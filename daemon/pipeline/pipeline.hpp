@@ -1,6 +1,8 @@
 // pipeline: runs every stored post through moderate -> triage -> route on its
 // own thread and hands each outcome to the store writer. A post whose outcome
-// is not committed stays `received` and is run again after a restart.
+// is not committed stays `received` and is run again after a restart. The
+// moderators and triagers are the plugin instances of the live set, taken
+// once per batch, so that a reload never changes them in the middle of one.
 #pragma once
 
 #include <condition_variable>
@@ -12,7 +14,7 @@
 #include <vector>
 
 #include "config/live_config.hpp"
-#include "relais/stage.hpp"
+#include "plugins/host.hpp"
 #include "storage/store.hpp"
 
 namespace spdlog {
@@ -25,13 +27,10 @@ class Pipeline {
  public:
   using RecordSink = std::function<void(std::vector<StageRecord>)>;
 
-  Pipeline(const LiveConfig& config, RecordSink sink);
+  Pipeline(const LiveConfig& config, const LivePlugins& plugins, RecordSink sink);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
-
-  void add_moderator(std::unique_ptr<Moderator> step);
-  void add_triager(std::unique_ptr<Triager> step);
 
   void start();
   // Finishes the posts already queued, then stops.
@@ -41,15 +40,14 @@ class Pipeline {
 
   // One post through every stage; public so that tools and tests run the
   // real stages without a daemon.
-  StageRecord process(const Post& post, const Config& config);
+  StageRecord process(const Post& post, const Config& config, const PluginSet& plugins);
 
  private:
   void run();
 
   const LiveConfig& config_;
+  const LivePlugins& plugins_;
   RecordSink sink_;
-  std::vector<std::unique_ptr<Moderator>> moderators_;
-  std::vector<std::unique_ptr<Triager>> triagers_;
   std::shared_ptr<spdlog::logger> log_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -57,6 +57,7 @@ Expected<PluginInstance<Interface>> make_instance(const PluginEntry& entry,
   out.plugin = entry.plugin;
   out.version = d.version != nullptr ? d.version : "";
   out.file = library->file().string();
+  out.abi = d.abi != nullptr ? d.abi : "";
   const std::string who = entry.table->name + " (plugin " + entry.plugin + ", " + out.file + "): ";
   try {
     const auto& factory = factory_of<Interface>(d);

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "snapshot.hpp"
 #include "relais/plugin.hpp"
+#include "snapshot.hpp"
 
 namespace spdlog {
 class logger;
@@ -25,11 +25,14 @@ namespace relais::daemon {
 
 class PluginLibrary;
 
+// What an instance did, for `relaisctl stats`. Written relaxed by the thread
+// that runs the instance, read by the control service.
 struct PluginCounters {
-  std::atomic<std::uint64_t> posts{0};
-  std::atomic<std::uint64_t> findings{0};
-  std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint64_t> posts{0};     // moderators, triagers: posts seen
+  std::atomic<std::uint64_t> findings{0};  // moderators: findings added
+  std::atomic<std::uint64_t> errors{0};    // exceptions caught; a source's deaths
   std::atomic<std::uint64_t> nanoseconds{0};
+  std::atomic<std::uint64_t> restarts{0};  // sources: runs after a death
 };
 
 // Logs as the instance, and keeps a post-by-post failure from flooding the
@@ -57,6 +60,7 @@ struct PluginInstance {
   std::string plugin;    // "moderate_rules"
   std::string version;
   std::string file;
+  std::string abi;  // the stamp it was built with, equal to the daemon's
   std::shared_ptr<PluginCounters> counters = std::make_shared<PluginCounters>();
   std::shared_ptr<PluginLogger> log;
   std::shared_ptr<Interface> object;

@@ -225,6 +225,23 @@ int cmd_stats(const Options& o) {
   return 0;
 }
 
+int cmd_plugins(const Options& o) {
+  auto r = query(o, {"plugins", 0, "", 1});
+  if (!r) return fail(r.error().message);
+  if (o.as_json) {
+    std::cout << json::serialize(*r) << "\n";
+    return 0;
+  }
+  std::printf("%-24s %-9s %-20s %-10s %-48s %s\n", "INSTANCE", "KIND", "PLUGIN", "VERSION", "FILE", "ABI");
+  for (const auto& p : r->at("plugins").as_array()) {
+    const auto& i = p.as_object();
+    std::printf("%-24s %-9s %-20s %-10s %-48s %s\n", str(i.at("instance")).c_str(), str(i.at("kind")).c_str(),
+                str(i.at("plugin")).c_str(), str(i.at("version")).c_str(), str(i.at("file")).c_str(),
+                str(i.at("abi")).c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -250,7 +267,8 @@ int main(int argc, char** argv) {
   std::int64_t id = 0;
   auto* show = app.add_subcommand("show", "one post with its event trail");
   show->add_option("ID", id, "post id")->required()->check(CLI::PositiveNumber);
-  auto* stats = app.add_subcommand("stats", "counters of the store and the daemon");
+  auto* stats = app.add_subcommand("stats", "counters of the store, the daemon and each plugin instance");
+  auto* plugins = app.add_subcommand("plugins", "the loaded plugins: instance, kind, version, file, ABI");
 
   try {
     app.parse(argc, argv);
@@ -262,6 +280,7 @@ int main(int argc, char** argv) {
     if (posts->parsed()) return cmd_posts(o, state, limit);
     if (show->parsed()) return cmd_show(o, id);
     if (stats->parsed()) return cmd_stats(o);
+    if (plugins->parsed()) return cmd_plugins(o);
   } catch (const std::exception& e) {
     return fail(e.what());
   }

@@ -406,8 +406,8 @@ Request parse_request(std::string_view frame, const Limits& limits) {
     if (auto id = r.integer("id", false)) q.id = *id;
     if (auto st = r.string("state", false, 32)) q.state = *st;
     if (auto lim = r.integer("limit", false)) q.limit = *lim;
-    if (!fault && q.what != "posts" && q.what != "post" && q.what != "stats") {
-      r.fail(Code::invalid_value, "query", "must be posts, post or stats");
+    if (!fault && q.what != "posts" && q.what != "post" && q.what != "stats" && q.what != "plugins") {
+      r.fail(Code::invalid_value, "query", "must be posts, post, stats or plugins");
     }
     if (!fault && !q.state.empty() && q.state != "received" && q.state != "held" && q.state != "rejected" &&
         q.state != "accepted" && q.state != "routed" && q.state != "unrouted") {

@@ -22,13 +22,14 @@ class DaemonTest : public ::testing::Test {
   void SetUp() override { start(""); }
 
   void start(const std::string& extra_config) {
-    relais::test::write_file(dir / "relais.toml", "[log]\nlevel = \"warn\"\n" + extra_config);
-    auto config = relais::daemon::load_config(dir / "relais.toml",
-                                              relais::daemon::ConfigOverrides{dir.path(), {}, false});
+    relais::test::write_file(dir / "relais.toml",
+                             "[log]\nlevel = \"warn\"\n" + extra_config + relais::test::kShippedPlugins);
+    auto config = relais::daemon::load_config(
+        dir / "relais.toml", relais::daemon::ConfigOverrides{dir.path(), relais::test::plugin_dir(), false});
     ASSERT_TRUE(config) << config.error().message;
     endpoint = config->endpoints.front();
-    daemon = std::make_unique<relais::daemon::Daemon>(std::move(*config),
-                                                      relais::daemon::ConfigOverrides{dir.path(), {}, false});
+    daemon = std::make_unique<relais::daemon::Daemon>(
+        std::move(*config), relais::daemon::ConfigOverrides{dir.path(), relais::test::plugin_dir(), false});
     auto started = daemon->start();
     ASSERT_TRUE(started) << started.error().message;
     socket.emplace(context, zmq::socket_type::dealer);
@@ -220,11 +221,13 @@ TEST(DaemonResume, PostsStoredButNotProcessedAreRunAfterRestart) {
     std::vector<relais::Post> posts{p};
     ASSERT_TRUE((*store)->commit(posts, {}));
   }
-  relais::test::write_file(dir / "relais.toml", "[log]\nlevel = \"warn\"\n");
-  auto config = relais::daemon::load_config(dir / "relais.toml",
-                                            relais::daemon::ConfigOverrides{dir.path(), {}, false});
+  relais::test::write_file(dir / "relais.toml",
+                           std::string("[log]\nlevel = \"warn\"\n") + relais::test::kShippedPlugins);
+  auto config = relais::daemon::load_config(
+      dir / "relais.toml", relais::daemon::ConfigOverrides{dir.path(), relais::test::plugin_dir(), false});
   ASSERT_TRUE(config);
-  relais::daemon::Daemon daemon(std::move(*config), relais::daemon::ConfigOverrides{dir.path(), {}, false});
+  relais::daemon::Daemon daemon(
+      std::move(*config), relais::daemon::ConfigOverrides{dir.path(), relais::test::plugin_dir(), false});
   ASSERT_TRUE(daemon.start());
   auto reader = relais::daemon::open_sqlite_store(dir / "relais.db", {.read_only = true});
   ASSERT_TRUE(reader);
@@ -237,14 +240,17 @@ TEST(DaemonResume, PostsStoredButNotProcessedAreRunAfterRestart) {
 
 TEST(DaemonStart, SecondDaemonOnTheSameStateDirIsRefused) {
   TempDir dir;
-  relais::test::write_file(dir / "relais.toml", "[log]\nlevel = \"warn\"\n");
-  auto a = relais::daemon::load_config(dir / "relais.toml",
-                                       relais::daemon::ConfigOverrides{dir.path(), {}, false});
-  auto b = relais::daemon::load_config(dir / "relais.toml",
-                                       relais::daemon::ConfigOverrides{dir.path(), {}, false});
-  relais::daemon::Daemon first(std::move(*a), relais::daemon::ConfigOverrides{dir.path(), {}, false});
+  relais::test::write_file(dir / "relais.toml",
+                           std::string("[log]\nlevel = \"warn\"\n") + relais::test::kShippedPlugins);
+  auto a = relais::daemon::load_config(
+      dir / "relais.toml", relais::daemon::ConfigOverrides{dir.path(), relais::test::plugin_dir(), false});
+  auto b = relais::daemon::load_config(
+      dir / "relais.toml", relais::daemon::ConfigOverrides{dir.path(), relais::test::plugin_dir(), false});
+  relais::daemon::Daemon first(
+      std::move(*a), relais::daemon::ConfigOverrides{dir.path(), relais::test::plugin_dir(), false});
   ASSERT_TRUE(first.start());
-  relais::daemon::Daemon second(std::move(*b), relais::daemon::ConfigOverrides{dir.path(), {}, false});
+  relais::daemon::Daemon second(
+      std::move(*b), relais::daemon::ConfigOverrides{dir.path(), relais::test::plugin_dir(), false});
   auto started = second.start();
   ASSERT_FALSE(started);
   EXPECT_NE(started.error().message.find("another relaisd"), std::string::npos) << started.error().message;

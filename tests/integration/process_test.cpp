@@ -23,13 +23,17 @@ std::string relaisctl() { return (relais::test::bin_dir() / "daemon" / "relaisct
 
 class ProcessTest : public ::testing::Test {
  protected:
-  void write_config(const std::string& text) { relais::test::write_file(config(), text); }
+  // The shipped plugins come after `text`, which keeps its line numbers.
+  void write_config(const std::string& text) {
+    relais::test::write_file(config(), text + "\n" + relais::test::kShippedPlugins);
+  }
   std::string config() const { return (dir / "relais.toml").string(); }
   std::string endpoint() const { return "ipc://" + (dir / "state" / "ingest.sock").string(); }
 
   std::unique_ptr<Process> start() {
     auto p = std::make_unique<Process>(
-        std::vector<std::string>{relaisd(), "--config", config(), "--state-dir", (dir / "state").string()},
+        std::vector<std::string>{relaisd(), "--config", config(), "--state-dir", (dir / "state").string(),
+                                 "--plugin-dir", relais::test::plugin_dir().string()},
         dir / "relaisd.log");
     EXPECT_TRUE(wait_until([&] { return ctl({"stats"}).status == 0 || !p->running(); }))
         << relais::test::read_file(dir / "relaisd.log");
@@ -169,18 +173,20 @@ TEST_F(ProcessTest, SighupAppliesAGoodFileAndRefusesABadOne) {
 
 TEST_F(ProcessTest, BadConfigStopsStartupWithItsPosition) {
   write_config("[log]\nlevel = \"info\"\n\n[storage]\nsynchronous = \"sometimes\"\n");
-  auto r = run({relaisd(), "--config", config(), "--state-dir", (dir / "state").string()});
+  auto r = run({relaisd(), "--config", config(), "--state-dir", (dir / "state").string(), "--plugin-dir",
+                relais::test::plugin_dir().string()});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("relais.toml:5:15: storage.synchronous: expected one of full, normal"),
             std::string::npos)
       << r.output;
 
   write_config("[ingest]\nendpoint = \"tcp://127.0.0.1:7400\"\n");
-  r = run({relaisd(), "--check-config", config()});
+  r = run({relaisd(), "--check-config", config(), "--plugin-dir", relais::test::plugin_dir().string()});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("relais.toml:2:1: ingest.endpoint: unknown key"), std::string::npos) << r.output;
 
-  r = run({relaisd(), "--check-config", (relais::test::source_dir() / "config" / "relais.toml").string()});
+  r = run({relaisd(), "--check-config", (relais::test::source_dir() / "config" / "relais.toml").string(),
+           "--plugin-dir", relais::test::plugin_dir().string()});
   EXPECT_EQ(r.status, 0) << r.output;
 }
 

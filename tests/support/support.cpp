@@ -29,6 +29,11 @@ std::filesystem::path bin_dir() {
   return v != nullptr ? v : RELAIS_BIN_DIR;
 }
 
+std::filesystem::path plugin_dir() {
+  const char* v = std::getenv("RELAIS_PLUGIN_DIR");
+  return v != nullptr ? std::filesystem::path(v) : bin_dir() / "lib" / "relais" / "plugins";
+}
+
 std::filesystem::path source_dir() {
   const char* v = std::getenv("RELAIS_SOURCE_DIR");
   return v != nullptr ? v : RELAIS_SOURCE_DIR;

@@ -28,6 +28,12 @@ class TempDir {
 
 std::filesystem::path bin_dir();     // the build tree
 std::filesystem::path source_dir();  // the source tree
+std::filesystem::path plugin_dir();  // the plugins built with the tree (plugins/*)
+
+// The plugin entries of config/relais.toml: the shipped moderator and
+// triager, found in plugin_dir().
+inline constexpr const char* kShippedPlugins =
+    "[[moderate]]\nplugin = \"moderate_basic\"\n\n[[triage]]\nplugin = \"triage_basic\"\n";
 void write_file(const std::filesystem::path& file, const std::string& text);
 std::string read_file(const std::filesystem::path& file);
 

@@ -1,5 +1,6 @@
-// pipeline: one post through moderate -> triage -> route, with the built-in
-// steps and with steps written here that score, force or throw.
+// pipeline: one post through moderate -> triage -> route, with the shipped
+// plugins loaded from the build's plugin directory and with instances
+// written here that score, force or throw.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -13,7 +14,8 @@
 
 #include "config/live_config.hpp"
 #include "pipeline/pipeline.hpp"
-#include "pipeline/steps.hpp"
+#include "plugins/host.hpp"
+#include "support/plugin_set.hpp"
 
 namespace json = boost::json;
 using relais::Action;
@@ -24,7 +26,10 @@ using relais::Triage;
 using relais::Urgency;
 using relais::daemon::Config;
 using relais::daemon::LiveConfig;
+using relais::daemon::LivePlugins;
 using relais::daemon::Pipeline;
+using relais::daemon::PluginInstance;
+using relais::daemon::PluginSet;
 using relais::daemon::PostEvent;
 using relais::daemon::StageRecord;
 
@@ -47,9 +52,7 @@ const std::string kRequestText = "Bonjour, j'ai besoin d'aide pour mes courses";
 // Adds fixed findings.
 class ScoringModerator final : public relais::Moderator {
  public:
-  ScoringModerator(std::string name, std::vector<Finding> findings)
-      : name_(std::move(name)), findings_(std::move(findings)) {}
-  std::string_view name() const noexcept override { return name_; }
+  explicit ScoringModerator(std::vector<Finding> findings) : findings_(std::move(findings)) {}
   void moderate(const Post&, std::vector<Finding>& findings) override {
     ++calls;
     findings.insert(findings.end(), findings_.begin(), findings_.end());
@@ -57,7 +60,6 @@ class ScoringModerator final : public relais::Moderator {
   int calls = 0;
 
  private:
-  std::string name_;
   std::vector<Finding> findings_;
 };
 
@@ -65,35 +67,59 @@ Finding scored(std::string symbol, double score, std::optional<Action> forced = 
   return Finding{std::move(symbol), score, "test finding", forced, {}};
 }
 
-std::unique_ptr<ScoringModerator> scoring(std::string name, std::vector<Finding> findings) {
-  return std::make_unique<ScoringModerator>(std::move(name), std::move(findings));
+// An instance as the plugin host makes them, named "<kind>:<name>".
+template <class Interface>
+PluginInstance<Interface> instance(std::string kind, std::string name, std::shared_ptr<Interface> object) {
+  PluginInstance<Interface> i;
+  i.instance = kind + ":" + name;
+  i.plugin = "test_" + name;
+  i.object = std::move(object);
+  return i;
 }
+PluginInstance<relais::Moderator> moderator(std::string name, std::shared_ptr<relais::Moderator> object) {
+  return instance("moderate", std::move(name), std::move(object));
+}
+PluginInstance<relais::Triager> triager(std::string name, std::shared_ptr<relais::Triager> object) {
+  return instance("triage", std::move(name), std::move(object));
+}
+
+PluginInstance<relais::Moderator> scoring(std::string name, std::vector<Finding> findings) {
+  return moderator(std::move(name), std::make_shared<ScoringModerator>(std::move(findings)));
+}
+
+// The shipped moderate_basic and triage_basic, loaded from the build's plugin
+// directory as relaisd loads them.
+const PluginSet& shipped_plugins() {
+  static const std::shared_ptr<const PluginSet> set = [] {
+    auto built = relais::test::plugin_set(
+        "[[moderate]]\nplugin = \"moderate_basic\"\n"
+        "[[triage]]\nplugin = \"triage_basic\"\n");
+    if (!built) throw std::runtime_error(built.error().message);
+    return *built;
+  }();
+  return *set;
+}
+PluginInstance<relais::Moderator> basic_moderator() { return shipped_plugins().moderators.at(0); }
+PluginInstance<relais::Triager> basic_triager() { return shipped_plugins().triagers.at(0); }
 
 // Adds a finding, then fails.
 class ThrowingModerator final : public relais::Moderator {
  public:
-  explicit ThrowingModerator(std::string name) : name_(std::move(name)) {}
-  std::string_view name() const noexcept override { return name_; }
   void moderate(const Post&, std::vector<Finding>& findings) override {
     findings.push_back(scored("HALF_DONE", 0.5));
     throw std::runtime_error("blocklist unreachable");
   }
-
- private:
-  std::string name_;
 };
 
 // Fails with something that is not a std::exception, as a plugin may.
 class ThrowingNonStdModerator final : public relais::Moderator {
  public:
-  std::string_view name() const noexcept override { return "odd"; }
   void moderate(const Post&, std::vector<Finding>&) override { throw 42; }
 };
 
 class FixedTriager final : public relais::Triager {
  public:
   explicit FixedTriager(Triage t) : t_(std::move(t)) {}
-  std::string_view name() const noexcept override { return "fixed"; }
   void triage(const Post&, Triage& t) override { t = t_; }
 
  private:
@@ -102,7 +128,6 @@ class FixedTriager final : public relais::Triager {
 
 class ThrowingTriager final : public relais::Triager {
  public:
-  std::string_view name() const noexcept override { return "geo"; }
   void triage(const Post&, Triage&) override { throw std::runtime_error("no map data"); }
 };
 
@@ -143,19 +168,22 @@ json::value detail_of(const StageRecord& r, std::string_view type) {
 
 class pipeline_process : public ::testing::Test {
  protected:
-  StageRecord run(const Post& post) { return pipeline.process(post, *live.get()); }
+  StageRecord run(const Post& post) { return pipeline.process(post, *live.get(), set); }
 
   LiveConfig live{Config{}};
+  LivePlugins plugins;
+  PluginSet set;
   std::vector<std::vector<StageRecord>> sunk;
-  Pipeline pipeline{live, [this](std::vector<StageRecord> records) { sunk.push_back(std::move(records)); }};
+  Pipeline pipeline{live, plugins,
+                    [this](std::vector<StageRecord> records) { sunk.push_back(std::move(records)); }};
 };
 
 // ---------------------------------------------------------------------------
 // Routing of accepted posts
 
 TEST_F(pipeline_process, RequestWithoutFindingsIsUnroutedWithoutFallback) {
-  pipeline.add_moderator(relais::daemon::make_basic_moderator());
-  pipeline.add_triager(relais::daemon::make_basic_triager());
+  set.moderators.push_back(basic_moderator());
+  set.triagers.push_back(basic_triager());
   const StageRecord r = run(make_post(kRequestText));
 
   EXPECT_EQ(r.post_id, 42);
@@ -180,8 +208,8 @@ TEST_F(pipeline_process, RequestWithoutFindingsIsUnroutedWithoutFallback) {
 }
 
 TEST_F(pipeline_process, RequestIsRoutedToTheFallback) {
-  pipeline.add_moderator(relais::daemon::make_basic_moderator());
-  pipeline.add_triager(relais::daemon::make_basic_triager());
+  set.moderators.push_back(basic_moderator());
+  set.triagers.push_back(basic_triager());
   live.set(config_with(5, 10, "ops-team"));
   const StageRecord r = run(make_post(kRequestText));
   EXPECT_EQ(r.state, "routed");
@@ -193,7 +221,7 @@ TEST_F(pipeline_process, RequestIsRoutedToTheFallback) {
 }
 
 TEST_F(pipeline_process, OffersAndInfoAreAcceptedNotRouted) {
-  pipeline.add_triager(relais::daemon::make_basic_triager());
+  set.triagers.push_back(basic_triager());
   live.set(config_with(5, 10, "ops-team"));
   for (const auto& [post, kind] : std::vector<std::pair<Post, std::string>>{
            {make_post("Je propose de faire des courses le mardi"), "offer"},
@@ -246,17 +274,20 @@ TEST_F(pipeline_process, ScoresAddUpAcrossModeratorsAndCrossTheThresholds) {
     for (double s : c.scores) trace += std::to_string(s) + " ";
     SCOPED_TRACE("scores: " + trace);
     LiveConfig local{Config{}};
-    Pipeline p(local, [](std::vector<StageRecord>) {});
+    LivePlugins none;
+    Pipeline p(local, none, [](std::vector<StageRecord>) {});
+    PluginSet s;
     for (std::size_t i = 0; i < c.scores.size(); ++i) {
-      p.add_moderator(scoring("m" + std::to_string(i), {scored("S" + std::to_string(i), c.scores[i])}));
+      s.moderators.push_back(
+          scoring("m" + std::to_string(i), {scored("S" + std::to_string(i), c.scores[i])}));
     }
     Triage request;
     request.kind = Kind::request;
-    p.add_triager(std::make_unique<FixedTriager>(request));
-    const StageRecord r = p.process(make_post("x"), *local.get());
+    s.triagers.push_back(triager("fixed", std::make_shared<FixedTriager>(request)));
+    const StageRecord r = p.process(make_post("x"), *local.get(), s);
 
     double sum = 0;
-    for (double s : c.scores) sum += s;
+    for (double score : c.scores) sum += score;
     EXPECT_DOUBLE_EQ(r.verdict.score, sum);
     EXPECT_EQ(r.verdict.action, c.action);
     EXPECT_EQ(r.state, c.state);
@@ -283,15 +314,16 @@ TEST_F(pipeline_process, ScoresAddUpAcrossModeratorsAndCrossTheThresholds) {
 }
 
 TEST_F(pipeline_process, ThresholdsComeFromTheConfigGiven) {
-  pipeline.add_moderator(scoring("m", {scored("S", 1.5)}));
-  EXPECT_EQ(pipeline.process(make_post("x"), config_with(1, 2)).verdict.action, Action::hold);
-  EXPECT_EQ(pipeline.process(make_post("x"), config_with(0.5, 1.5)).verdict.action, Action::reject);
-  EXPECT_EQ(pipeline.process(make_post("x"), config_with(2, 3)).verdict.action, Action::accept);
+  set.moderators.push_back(scoring("m", {scored("S", 1.5)}));
+  EXPECT_EQ(pipeline.process(make_post("x"), config_with(1, 2), set).verdict.action, Action::hold);
+  EXPECT_EQ(pipeline.process(make_post("x"), config_with(0.5, 1.5), set).verdict.action, Action::reject);
+  EXPECT_EQ(pipeline.process(make_post("x"), config_with(2, 3), set).verdict.action, Action::accept);
 }
 
 TEST_F(pipeline_process, ModeratedEventListsEachFinding) {
-  pipeline.add_moderator(scoring("links", {scored("MANY_LINKS", 3.0)}));
-  pipeline.add_moderator(scoring("lists", {scored("LISTED", 1.0, Action::hold), scored("NEW_SENDER", 0.5)}));
+  set.moderators.push_back(scoring("links", {scored("MANY_LINKS", 3.0)}));
+  set.moderators.push_back(
+      scoring("lists", {scored("LISTED", 1.0, Action::hold), scored("NEW_SENDER", 0.5)}));
   const StageRecord r = run(make_post("x"));
   EXPECT_EQ(detail_of(r, "moderated"), json::parse(R"({"action":"hold","score":4.5,"findings":[
       {"stage":"moderate:links","symbol":"MANY_LINKS","score":3.0},
@@ -304,9 +336,11 @@ TEST_F(pipeline_process, ModeratedEventListsEachFinding) {
 TEST_F(pipeline_process, ForcedActionWinsOverLowScores) {
   {
     LiveConfig local{Config{}};
-    Pipeline p(local, [](std::vector<StageRecord>) {});
-    p.add_moderator(scoring("list", {scored("BLOCKED_SENDER", 0.0, Action::reject)}));
-    const StageRecord r = p.process(make_post(kRequestText), *local.get());
+    LivePlugins none;
+    Pipeline p(local, none, [](std::vector<StageRecord>) {});
+    PluginSet s;
+    s.moderators.push_back(scoring("list", {scored("BLOCKED_SENDER", 0.0, Action::reject)}));
+    const StageRecord r = p.process(make_post(kRequestText), *local.get(), s);
     EXPECT_EQ(r.verdict.action, Action::reject);
     EXPECT_EQ(r.state, "rejected");
     EXPECT_DOUBLE_EQ(r.verdict.score, 0.0);
@@ -314,20 +348,24 @@ TEST_F(pipeline_process, ForcedActionWinsOverLowScores) {
   }
   {
     LiveConfig local{Config{}};
-    Pipeline p(local, [](std::vector<StageRecord>) {});
-    p.add_moderator(scoring("list", {scored("WATCHED", 0.1, Action::hold)}));
-    const StageRecord r = p.process(make_post(kRequestText), *local.get());
+    LivePlugins none;
+    Pipeline p(local, none, [](std::vector<StageRecord>) {});
+    PluginSet s;
+    s.moderators.push_back(scoring("list", {scored("WATCHED", 0.1, Action::hold)}));
+    const StageRecord r = p.process(make_post(kRequestText), *local.get(), s);
     EXPECT_EQ(r.verdict.action, Action::hold);
     EXPECT_EQ(r.state, "held");
   }
   {
     // Of several forced actions, the strictest wins.
     LiveConfig local{Config{}};
-    Pipeline p(local, [](std::vector<StageRecord>) {});
-    p.add_moderator(scoring("a", {scored("HOLD_IT", 0.0, Action::hold)}));
-    p.add_moderator(scoring("b", {scored("REJECT_IT", 0.0, Action::reject)}));
-    p.add_moderator(scoring("c", {scored("ACCEPT_IT", 0.0, Action::accept)}));
-    EXPECT_EQ(p.process(make_post(kRequestText), *local.get()).verdict.action, Action::reject);
+    LivePlugins none;
+    Pipeline p(local, none, [](std::vector<StageRecord>) {});
+    PluginSet s;
+    s.moderators.push_back(scoring("a", {scored("HOLD_IT", 0.0, Action::hold)}));
+    s.moderators.push_back(scoring("b", {scored("REJECT_IT", 0.0, Action::reject)}));
+    s.moderators.push_back(scoring("c", {scored("ACCEPT_IT", 0.0, Action::accept)}));
+    EXPECT_EQ(p.process(make_post(kRequestText), *local.get(), s).verdict.action, Action::reject);
   }
 }
 
@@ -335,9 +373,9 @@ TEST_F(pipeline_process, ForcedActionWinsOverLowScores) {
 // Failing steps
 
 TEST_F(pipeline_process, ThrowingModeratorHoldsThePost) {
-  pipeline.add_moderator(scoring("first", {scored("NOTED", 1.0)}));
-  pipeline.add_moderator(std::make_unique<ThrowingModerator>("blocklist"));
-  pipeline.add_triager(relais::daemon::make_basic_triager());
+  set.moderators.push_back(scoring("first", {scored("NOTED", 1.0)}));
+  set.moderators.push_back(moderator("blocklist", std::make_shared<ThrowingModerator>()));
+  set.triagers.push_back(basic_triager());
   live.set(config_with(5, 10, "ops-team"));
   const StageRecord r = run(make_post(kRequestText));
 
@@ -356,26 +394,55 @@ TEST_F(pipeline_process, ThrowingModeratorHoldsThePost) {
   const auto errors = events_of(r, "stage_error");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0]->actor, "moderate:blocklist");
-  EXPECT_EQ(json::parse(errors[0]->detail_json), json::parse(R"({"error":"blocklist unreachable"})"));
+  EXPECT_EQ(json::parse(errors[0]->detail_json),
+            json::parse(R"({"plugin":"test_blocklist","error":"blocklist unreachable"})"));
   EXPECT_EQ(event_types(r), (std::vector<std::string>{"stage_error", "moderated", "triaged"}));
   EXPECT_EQ(detail_of(r, "moderated").at("action"), "hold");
 }
 
 TEST_F(pipeline_process, ThrowingModeratorDoesNotLowerARejection) {
-  pipeline.add_moderator(scoring("first", {scored("SPAM", 11.0)}));
-  pipeline.add_moderator(std::make_unique<ThrowingModerator>("blocklist"));
+  set.moderators.push_back(scoring("first", {scored("SPAM", 11.0)}));
+  set.moderators.push_back(moderator("blocklist", std::make_shared<ThrowingModerator>()));
   const StageRecord r = run(make_post(kRequestText));
   EXPECT_EQ(r.verdict.action, Action::reject);
   EXPECT_EQ(r.state, "rejected");
   EXPECT_EQ(events_of(r, "stage_error").size(), 1u);
 }
 
+TEST_F(pipeline_process, ModeratorsAfterAThrowingOneStillRun) {
+  set.moderators.push_back(moderator("blocklist", std::make_shared<ThrowingModerator>()));
+  set.moderators.push_back(scoring("after", {scored("LATER", 0.5)}));
+  const StageRecord r = run(make_post(kRequestText));
+  EXPECT_EQ(r.state, "held");
+  ASSERT_EQ(r.verdict.findings.size(), 1u);
+  EXPECT_EQ(r.verdict.findings[0].symbol, "LATER");
+  EXPECT_EQ(r.finding_stages, std::vector<std::string>{"moderate:after"});
+}
+
+TEST_F(pipeline_process, EachInstanceCountsItsPostsFindingsAndErrors) {
+  set.moderators.push_back(scoring("two", {scored("A", 0.5), scored("B", 0.5)}));
+  set.moderators.push_back(moderator("blocklist", std::make_shared<ThrowingModerator>()));
+  set.triagers.push_back(triager("geo", std::make_shared<ThrowingTriager>()));
+  for (int i = 0; i < 3; ++i) (void)run(make_post(kRequestText));
+
+  const auto& two = *set.moderators[0].counters;
+  EXPECT_EQ(two.posts.load(), 3u);
+  EXPECT_EQ(two.findings.load(), 6u);
+  EXPECT_EQ(two.errors.load(), 0u);
+  const auto& blocklist = *set.moderators[1].counters;
+  EXPECT_EQ(blocklist.posts.load(), 3u);
+  EXPECT_EQ(blocklist.findings.load(), 0u);  // what it added before throwing is dropped
+  EXPECT_EQ(blocklist.errors.load(), 3u);
+  EXPECT_EQ(set.triagers[0].counters->posts.load(), 3u);
+  EXPECT_EQ(set.triagers[0].counters->errors.load(), 3u);
+}
+
 // The stage boundary must hold whatever a step throws: an exception that
 // escapes process() ends the pipeline thread (std::terminate), and the post,
 // still `received`, brings the daemon down again after every restart.
 TEST_F(pipeline_process, ModeratorThrowingANonStandardExceptionHoldsThePost) {
-  pipeline.add_moderator(std::make_unique<ThrowingNonStdModerator>());
-  pipeline.add_triager(relais::daemon::make_basic_triager());
+  set.moderators.push_back(moderator("odd", std::make_shared<ThrowingNonStdModerator>()));
+  set.triagers.push_back(basic_triager());
   StageRecord r;
   ASSERT_NO_THROW(r = run(make_post(kRequestText)));
   EXPECT_EQ(r.state, "held");
@@ -384,9 +451,9 @@ TEST_F(pipeline_process, ModeratorThrowingANonStandardExceptionHoldsThePost) {
 }
 
 TEST_F(pipeline_process, ThrowingTriagerHoldsThePost) {
-  pipeline.add_moderator(relais::daemon::make_basic_moderator());
-  pipeline.add_triager(relais::daemon::make_basic_triager());
-  pipeline.add_triager(std::make_unique<ThrowingTriager>());
+  set.moderators.push_back(basic_moderator());
+  set.triagers.push_back(basic_triager());
+  set.triagers.push_back(triager("geo", std::make_shared<ThrowingTriager>()));
   live.set(config_with(5, 10, "ops-team"));
   const StageRecord r = run(make_post(kRequestText));
 
@@ -396,160 +463,17 @@ TEST_F(pipeline_process, ThrowingTriagerHoldsThePost) {
   const auto errors = events_of(r, "stage_error");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0]->actor, "triage:geo");
-  EXPECT_EQ(json::parse(errors[0]->detail_json), json::parse(R"({"error":"no map data"})"));
+  EXPECT_EQ(json::parse(errors[0]->detail_json),
+            json::parse(R"({"plugin":"test_geo","error":"no map data"})"));
   // What the steps before it found is kept.
   ASSERT_TRUE(r.triage);
   EXPECT_EQ(r.triage->kind, Kind::request);
   EXPECT_EQ(event_types(r), (std::vector<std::string>{"moderated", "stage_error", "triaged"}));
 }
 
-// ---------------------------------------------------------------------------
-// The built-in moderator
-
-std::vector<Finding> basic_findings(const std::string& text) {
-  std::vector<Finding> findings;
-  relais::daemon::make_basic_moderator()->moderate(make_post(text), findings);
-  return findings;
-}
-
-bool has_symbol(const std::vector<Finding>& findings, std::string_view symbol) {
-  for (const auto& f : findings) {
-    if (f.symbol == symbol) return true;
-  }
-  return false;
-}
-
-TEST(pipeline_basic_moderator, ManyLinks) {
-  EXPECT_EQ(relais::daemon::make_basic_moderator()->name(), "basic");
-  const auto three = basic_findings("see http://a.example https://b.example and hxxp://c.example");
-  ASSERT_EQ(three.size(), 1u);
-  EXPECT_EQ(three[0].symbol, "MANY_LINKS");
-  EXPECT_DOUBLE_EQ(three[0].score, 3.0);
-  EXPECT_FALSE(three[0].forced.has_value());
-  EXPECT_NE(three[0].description.find("3 links"), std::string::npos) << three[0].description;
-
-  EXPECT_TRUE(has_symbol(basic_findings("HTTP://A.EXAMPLE Https://b.example WWW.c.example"), "MANY_LINKS"));
-  EXPECT_TRUE(has_symbol(basic_findings("www.a.fr www.b.fr www.c.fr www.d.fr"), "MANY_LINKS"));
-  EXPECT_TRUE(basic_findings("one link: https://mairie.example/aide and www.other.example").empty());
-  EXPECT_TRUE(basic_findings("no links at all").empty());
-}
-
-// A link written with both a scheme and www. is one link, not two.
-TEST(pipeline_basic_moderator, ALinkIsCountedOnce) {
-  const auto findings = basic_findings("Voir https://www.mairie.example et http://www.ccas.example");
-  EXPECT_FALSE(has_symbol(findings, "MANY_LINKS")) << findings.front().description;
-}
-
-TEST(pipeline_basic_moderator, Shouting) {
-  const std::string forty_upper(40, 'A');
-  const auto shouting = basic_findings(forty_upper);
-  ASSERT_EQ(shouting.size(), 1u);
-  EXPECT_EQ(shouting[0].symbol, "SHOUTING");
-  EXPECT_DOUBLE_EQ(shouting[0].score, 1.0);
-
-  EXPECT_TRUE(has_symbol(basic_findings("URGENT!!! J'AI BESOIN D'AIDE TOUT DE SUITE, APPELEZ MOI VITE SVP"),
-                         "SHOUTING"));
-  // 80 % capitals is enough; fewer is not.
-  EXPECT_TRUE(has_symbol(basic_findings(std::string(32, 'A') + std::string(8, 'a')), "SHOUTING"));
-  EXPECT_FALSE(has_symbol(basic_findings(std::string(31, 'A') + std::string(9, 'a')), "SHOUTING"));
-  // Short texts never shout; digits and punctuation do not count as letters.
-  EXPECT_TRUE(basic_findings(std::string(39, 'A') + " 1234567890 !!!").empty());
-  EXPECT_TRUE(basic_findings("Bonjour, j'ai besoin d'aide pour mes courses cette semaine.").empty());
-}
-
-TEST(pipeline_basic_moderator, BothFindingsAddUp) {
-  Pipeline::RecordSink sink = [](std::vector<StageRecord>) {};
-  LiveConfig live{Config{}};
-  Pipeline p(live, sink);
-  p.add_moderator(relais::daemon::make_basic_moderator());
-  const StageRecord r = p.process(
-      make_post("CLICK HTTP://A.EXAMPLE HTTP://B.EXAMPLE HTTP://C.EXAMPLE NOW FOR FREE MONEY TODAY"),
-      *live.get());
-  EXPECT_TRUE(has_symbol(r.verdict.findings, "MANY_LINKS"));
-  EXPECT_TRUE(has_symbol(r.verdict.findings, "SHOUTING"));
-  EXPECT_DOUBLE_EQ(r.verdict.score, 4.0);
-  EXPECT_EQ(r.verdict.action, Action::accept);
-  EXPECT_EQ(r.finding_stages, (std::vector<std::string>{"moderate:basic", "moderate:basic"}));
-}
-
-// ---------------------------------------------------------------------------
-// The built-in triager
-
-Triage basic_triage(const Post& post) {
-  Triage t;
-  relais::daemon::make_basic_triager()->triage(post, t);
-  return t;
-}
-
-TEST(pipeline_basic_triager, FormFieldsWinOverTextGuesses) {
-  // The text reads as an offer in French, with no category or area.
-  Post post =
-      make_post("Bonjour, je propose de faire les courses pour les voisins", {{"kind", "request"},
-                                                                              {"category", "pharmacy"},
-                                                                              {"urgency", "critical"},
-                                                                              {"area", "ivry_centre"},
-                                                                              {"lang", "en"}});
-  post.lang = "de";
-  const Triage t = basic_triage(post);
-  EXPECT_EQ(t.kind, Kind::request);
-  EXPECT_EQ(t.categories, std::vector<std::string>{"pharmacy"});
-  EXPECT_EQ(t.urgency, Urgency::critical);
-  EXPECT_EQ(t.area, "ivry_centre");
-  EXPECT_EQ(t.lang, "en");
-}
-
-TEST(pipeline_basic_triager, TextGuessesWhatTheFieldsLeaveOpen) {
-  const Triage offer = basic_triage(make_post("Bonjour, je propose de faire les courses pour les voisins"));
-  EXPECT_EQ(offer.kind, Kind::offer);
-  EXPECT_EQ(offer.urgency, Urgency::low);
-  EXPECT_TRUE(offer.categories.empty());
-  EXPECT_EQ(offer.area, "");
-  EXPECT_EQ(offer.lang, "fr");
-
-  const Triage request =
-      basic_triage(make_post("Hello, I need someone to walk my dog and to get the groceries"));
-  EXPECT_EQ(request.kind, Kind::request);
-  EXPECT_EQ(request.urgency, Urgency::normal);
-  EXPECT_EQ(request.lang, "en");
-
-  EXPECT_EQ(basic_triage(make_post("I can help with shopping")).kind, Kind::offer);
-  EXPECT_EQ(basic_triage(make_post("Merci pour tout")).kind, Kind::other);
-  EXPECT_EQ(basic_triage(make_post("La pharmacie ouvre lundi")).kind, Kind::info);
-  EXPECT_EQ(basic_triage(make_post("xyz")).lang, "");
-}
-
-TEST(pipeline_basic_triager, SubjectCountsForTheGuess) {
-  Post post = make_post("");
-  post.subject = "Besoin de courses";
-  EXPECT_EQ(basic_triage(post).kind, Kind::request);
-}
-
-TEST(pipeline_basic_triager, InvalidFieldValuesFallBackToGuesses) {
-  const Triage t = basic_triage(make_post("Bonjour, je cherche de l'aide pour les courses",
-                                          {{"kind", "demande"}, {"urgency", "asap"}}));
-  EXPECT_EQ(t.kind, Kind::request);
-  EXPECT_EQ(t.urgency, Urgency::normal);
-}
-
-// The guess counts words between spaces, and the text is joined to the
-// subject with a newline: the first word ("Bonjour", "Hello", "I") must count
-// like any other.
-TEST(pipeline_basic_triager, FirstWordCountsForTheLanguage) {
-  EXPECT_EQ(basic_triage(make_post("Bonjour")).lang, "fr");
-  EXPECT_EQ(basic_triage(make_post("Hello")).lang, "en");
-  EXPECT_EQ(basic_triage(make_post("Bonjour, besoin de pain")).lang, "fr");
-  EXPECT_EQ(basic_triage(make_post("I need bread")).lang, "en");
-}
-
-TEST(pipeline_basic_triager, PostLangWinsOverTheGuess) {
-  Post post = make_post("Hello, I need help with the shopping for my mother");
-  post.lang = "es";
-  EXPECT_EQ(basic_triage(post).lang, "es");
-}
-
 TEST_F(pipeline_process, FormFieldsReachTheTriagedEvent) {
-  pipeline.add_moderator(relais::daemon::make_basic_moderator());
-  pipeline.add_triager(relais::daemon::make_basic_triager());
+  set.moderators.push_back(basic_moderator());
+  set.triagers.push_back(basic_triager());
   live.set(config_with(5, 10, "ops-team"));
   const StageRecord r = run(make_post("Bonjour, je propose mon aide pour les courses",  // reads as an offer
                                       {{"kind", "request"},
@@ -565,8 +489,10 @@ TEST_F(pipeline_process, FormFieldsReachTheTriagedEvent) {
 // The thread
 
 TEST_F(pipeline_process, StopFinishesTheQueuedPostsWithTheLiveConfig) {
-  pipeline.add_triager(relais::daemon::make_basic_triager());
-  live.set(config_with(5, 10, "ops-team"));  // after construction: read per batch
+  set.triagers.push_back(basic_triager());
+  // After construction: the config and the plugins are read per batch.
+  live.set(config_with(5, 10, "ops-team"));
+  plugins.set(std::make_shared<const PluginSet>(set));
   pipeline.start();
   std::vector<Post> posts;
   for (int i = 1; i <= 5; ++i) {

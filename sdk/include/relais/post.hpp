@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,12 +33,63 @@ enum class Action : std::uint8_t { accept, hold, reject };
 enum class Kind : std::uint8_t { request, offer, info, other };
 enum class Urgency : std::uint8_t { low, normal, high, critical };
 
-std::string_view to_string(Action action) noexcept;
-std::string_view to_string(Kind kind) noexcept;
-std::string_view to_string(Urgency urgency) noexcept;
-std::optional<Action> parse_action(std::string_view text) noexcept;
-std::optional<Kind> parse_kind(std::string_view text) noexcept;
-std::optional<Urgency> parse_urgency(std::string_view text) noexcept;
+// The names used in the protocol, the store and relais.toml. Inline, so that
+// a plugin needs no library for them.
+constexpr std::string_view to_string(Action action) noexcept {
+  switch (action) {
+    case Action::accept:
+      return "accept";
+    case Action::hold:
+      return "hold";
+    case Action::reject:
+      return "reject";
+  }
+  return "?";
+}
+constexpr std::string_view to_string(Kind kind) noexcept {
+  switch (kind) {
+    case Kind::request:
+      return "request";
+    case Kind::offer:
+      return "offer";
+    case Kind::info:
+      return "info";
+    case Kind::other:
+      return "other";
+  }
+  return "?";
+}
+constexpr std::string_view to_string(Urgency urgency) noexcept {
+  switch (urgency) {
+    case Urgency::low:
+      return "low";
+    case Urgency::normal:
+      return "normal";
+    case Urgency::high:
+      return "high";
+    case Urgency::critical:
+      return "critical";
+  }
+  return "?";
+}
+constexpr std::optional<Action> parse_action(std::string_view text) noexcept {
+  for (auto a : {Action::accept, Action::hold, Action::reject}) {
+    if (to_string(a) == text) return a;
+  }
+  return std::nullopt;
+}
+constexpr std::optional<Kind> parse_kind(std::string_view text) noexcept {
+  for (auto k : {Kind::request, Kind::offer, Kind::info, Kind::other}) {
+    if (to_string(k) == text) return k;
+  }
+  return std::nullopt;
+}
+constexpr std::optional<Urgency> parse_urgency(std::string_view text) noexcept {
+  for (auto u : {Urgency::low, Urgency::normal, Urgency::high, Urgency::critical}) {
+    if (to_string(u) == text) return u;
+  }
+  return std::nullopt;
+}
 
 // A span of public text to hide when the post is shown publicly.
 struct Redaction {

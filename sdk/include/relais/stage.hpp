@@ -1,29 +1,33 @@
 // The stage interfaces a post passes after ingest: moderate, then triage.
-// Built-in steps and plugins implement the same interfaces.
+// A moderator or triager plugin implements one of them (see plugin.hpp).
 #pragma once
 
-#include <string_view>
 #include <vector>
 
 #include "relais/post.hpp"
 
 namespace relais {
 
-// Adds findings to a post. Must be safe to call from one thread at a time;
-// a step that throws is caught at the stage boundary and counted.
+// Adds findings to a post: a symbol and a score each, optionally a forced
+// action or redactions. The scores of all moderators add up, and the
+// daemon's thresholds turn the sum into accept, hold or reject.
+//
+// Called for one post at a time, from one thread. An instance that throws
+// is caught at the stage boundary: its findings for that post are dropped,
+// the post is held for a person, and the error is counted and logged.
 class Moderator {
  public:
   virtual ~Moderator() = default;
-  virtual std::string_view name() const noexcept = 0;
   virtual void moderate(const Post& post, std::vector<Finding>& findings) = 0;
 };
 
-// Fills in what it can tell of a post. Steps run in order; each sees the
-// triage the previous ones left and may refine it.
+// Fills in what it can tell of a post: kind, categories, urgency, area,
+// language. Triagers run in configuration order; each sees what the previous
+// ones left and may refine it. Called as a Moderator is, and contained the
+// same way.
 class Triager {
  public:
   virtual ~Triager() = default;
-  virtual std::string_view name() const noexcept = 0;
   virtual void triage(const Post& post, Triage& triage) = 0;
 };
 

@@ -14,10 +14,14 @@
 namespace {
 const char* status_name(relais::SubmitStatus status) {
   switch (status) {
-    case relais::SubmitStatus::stored: return "stored";
-    case relais::SubmitStatus::duplicate: return "duplicate";
-    case relais::SubmitStatus::rejected: return "rejected";
-    case relais::SubmitStatus::gave_up: return "gave_up";
+    case relais::SubmitStatus::stored:
+      return "stored";
+    case relais::SubmitStatus::duplicate:
+      return "duplicate";
+    case relais::SubmitStatus::rejected:
+      return "rejected";
+    case relais::SubmitStatus::gave_up:
+      return "gave_up";
   }
   return "?";
 }
