@@ -27,7 +27,7 @@ demo: build
 	@echo "  echo '{\"source\":\"demo\",\"external_id\":\"1\",\"text\":\"Bonjour, je cherche quelqu un pour mes courses\"}' | $(BUILD)/daemon/relaisctl --state-dir $(STATE) submit -"
 	@echo "  $(BUILD)/daemon/relaisctl --state-dir $(STATE) posts"
 	@echo "Stop with Ctrl-C."
-	$(BUILD)/daemon/relaisd --config config/relais.toml --state-dir $(STATE)
+	$(BUILD)/daemon/relaisd --config config/relais.toml --state-dir $(STATE) --plugin-dir $(BUILD)/lib/relais/plugins
 
 bench: build
 	$(BUILD)/bench/ingest --runs 5

@@ -58,9 +58,11 @@ using std::chrono::milliseconds;
 using std::chrono::nanoseconds;
 
 struct Options {
-  std::string endpoint;  // a relaisd already running; empty: spawn one
-  std::string relaisd;   // the relaisd to spawn
-  std::string config;    // base config for the spawned relaisd; empty: generated
+  std::string endpoint;             // a relaisd already running; empty: spawn one
+  std::string relaisd;              // the relaisd to spawn
+  std::string config;               // base config for the spawned relaisd; empty: generated
+  std::string plugins = "default";  // generated config: the shipped plugin entries, or none
+  std::string plugin_dir;           // empty: the build's lib/relais/plugins
   std::size_t clients = 4;
   std::size_t posts = 100000;
   std::size_t window = 256;
@@ -670,14 +672,22 @@ Server start_relaisd(const Options& o, const fs::path& base) {
         << toml_string(o.synchronous) << "\n\n"
         << "[moderation]\nhold_score = 5.0\nreject_score = 10.0\n\n"
         << "[routing]\nfallback = \"\"\n";
+    // The plugin entries of config/relais.toml.
+    if (o.plugins == "default") {
+      out << "\n[[moderate]]\nplugin = \"moderate_basic\"\n\n[[triage]]\nplugin = \"triage_basic\"\n";
+    }
     if (!out) throw std::runtime_error(config.string() + ": cannot write");
   }
   s.endpoint = "ipc://" + (dir / "ingest.sock").string();
   s.log = base / "relaisd.log";
-  s.child = std::make_unique<Child>(
-      "relaisd",
-      std::vector<std::string>{relaisd.string(), "--config", config.string(), "--state-dir", dir.string()},
-      s.log);
+  std::vector<std::string> argv{relaisd.string(), "--config", config.string(), "--state-dir", dir.string()};
+  if (o.plugins != "none") {
+    fs::path plugin_dir = o.plugin_dir;
+    if (plugin_dir.empty())
+      plugin_dir = self_exe().parent_path().parent_path() / "lib" / "relais" / "plugins";
+    argv.insert(argv.end(), {"--plugin-dir", plugin_dir.string()});
+  }
+  s.child = std::make_unique<Child>("relaisd", argv, s.log);
   Probe(s.endpoint).wait_ready(s.child.get(), milliseconds(o.start_timeout_ms), s.log);
   return s;
 }
@@ -1063,6 +1073,12 @@ int main(int argc, char** argv) {
                  "the relaisd to spawn (default: ../daemon/relaisd from this program)");
   app.add_option("--config", o.config,
                  "config file for the spawned relaisd (default: generated; ingest.endpoints must be empty)");
+  app.add_option("--plugins", o.plugins,
+                 "the generated config's plugins: default (those of config/relais.toml) or none; none "
+                 "also passes no --plugin-dir, for a relaisd from before plugins")
+      ->check(CLI::IsMember({"default", "none"}))
+      ->capture_default_str();
+  app.add_option("--plugin-dir", o.plugin_dir, "the spawned relaisd's --plugin-dir (default: the build's)");
   app.add_option("--clients", o.clients, "client threads, each with its own relais::Client")
       ->capture_default_str();
   app.add_option("--posts", o.posts, "posts per run, over all clients")->capture_default_str();
