@@ -37,7 +37,7 @@ format:
 	find daemon sdk plugins tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
 
 tidy: build
-	find daemon sdk -name '*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
+	find daemon sdk plugins -name '*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
 
 clean:
 	rm -rf $(BUILD)

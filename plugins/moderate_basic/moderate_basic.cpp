@@ -142,7 +142,7 @@ class BasicFactory final : public relais::ModeratorFactory {
  public:
   Expected<std::shared_ptr<const relais::PluginConfig>> configure(const ConfigTable& table) const override {
     auto config = std::make_shared<BasicConfig>();
-    for (auto status : {
+    for (const auto& status : {
              read_key<std::int64_t>(table, "links", config->links, 0, "expected an integer of at least 1"),
              read_key<double>(table, "links_score", config->links_score, -1e9, "expected a number"),
              read_key<std::int64_t>(table, "shouting_min_letters", config->shouting_min_letters, 0,

@@ -27,13 +27,16 @@ relaisd_cleanup() {
 }
 trap relaisd_cleanup EXIT
 
-# relaisd_start STATE_DIR [CONFIG_TEXT]: starts relaisd in the background and
-# returns once `relaisctl stats` answers (20 s at most).
+# relaisd_start STATE_DIR [CONFIG_TEXT [RELAISD_ARG...]]: starts relaisd in
+# the background, with the extra arguments (--plugin-dir DIR), and returns
+# once `relaisctl stats` answers (20 s at most).
 relaisd_start() {
   RELAISD_STATE=$1
+  local config="${2:-[log]\nlevel = \"info\"\n}"
+  shift $(($# < 2 ? $# : 2))
   mkdir -p "$RELAISD_STATE"
-  printf '%b' "${2:-[log]\nlevel = \"info\"\n}" > "$RELAISD_STATE/relais.toml"
-  "$RELAISD" --config "$RELAISD_STATE/relais.toml" --state-dir "$RELAISD_STATE" \
+  printf '%b' "$config" > "$RELAISD_STATE/relais.toml"
+  "$RELAISD" --config "$RELAISD_STATE/relais.toml" --state-dir "$RELAISD_STATE" "$@" \
     > "$RELAISD_STATE/relaisd.log" 2>&1 &
   RELAISD_PID=$!
   local end=$((SECONDS + 20))
