@@ -63,6 +63,10 @@ struct Options {
   std::string config;               // base config for the spawned relaisd; empty: generated
   std::string plugins = "default";  // generated config: the shipped plugin entries, or none
   std::string plugin_dir;           // empty: the build's lib/relais/plugins
+  // A second relaisd (an earlier build) measured in the same runs, so that a
+  // change is compared on the same machine at the same moment.
+  std::string baseline;
+  std::string baseline_plugins = "none";
   std::size_t clients = 4;
   std::size_t posts = 100000;
   std::size_t window = 256;
@@ -642,9 +646,17 @@ Server start_floor(const Options& o, const fs::path& base) {
   return s;
 }
 
-Server start_relaisd(const Options& o, const fs::path& base) {
+// `target` names the server and its state directory: relaisd, or baseline
+// (--baseline, with --baseline-plugins).
+Server start_relaisd(Options o, const fs::path& base, const std::string& target = "relaisd") {
+  if (target == "baseline") {
+    o.relaisd = o.baseline;
+    o.plugins = o.baseline_plugins;
+    o.config.clear();
+    o.endpoint.clear();
+  }
   Server s;
-  s.target = "relaisd";
+  s.target = target;
   s.has_pipeline = true;
   if (!o.endpoint.empty()) {
     s.endpoint = o.endpoint;
@@ -656,13 +668,13 @@ Server start_relaisd(const Options& o, const fs::path& base) {
   if (!fs::exists(relaisd)) {
     throw std::runtime_error(relaisd.string() + ": no relaisd there; build it or pass --relaisd PATH");
   }
-  const fs::path dir = base / "relaisd";
+  const fs::path dir = base / target;
   fs::create_directories(dir);
   fs::path config = o.config;
   if (config.empty()) {
     // The defaults of config/relais.toml, with the bench's batch size and
     // durability; the state directory comes from --state-dir.
-    config = base / "relaisd.toml";
+    config = base / (target + ".toml");
     std::ofstream out(config);
     out << "[daemon]\nstate_dir = " << toml_string(dir.string()) << "\n\n"
         << "[log]\nlevel = \"info\"\n\n"
@@ -679,7 +691,7 @@ Server start_relaisd(const Options& o, const fs::path& base) {
     if (!out) throw std::runtime_error(config.string() + ": cannot write");
   }
   s.endpoint = "ipc://" + (dir / "ingest.sock").string();
-  s.log = base / "relaisd.log";
+  s.log = base / (target + ".log");
   std::vector<std::string> argv{relaisd.string(), "--config", config.string(), "--state-dir", dir.string()};
   if (o.plugins != "none") {
     fs::path plugin_dir = o.plugin_dir;
@@ -911,6 +923,7 @@ int run_bench(const Options& o) {
   try {
     if (want_floor) servers.push_back(start_floor(o, base));
     if (want_relaisd) servers.push_back(start_relaisd(o, base));
+    if (want_relaisd && !o.baseline.empty()) servers.push_back(start_relaisd(o, base, "baseline"));
     for (auto& s : servers) {
       if (o.warmup == 0) continue;
       std::cerr << "warming up " << s.target << " with " << o.warmup << " posts\n";
@@ -921,6 +934,9 @@ int run_bench(const Options& o) {
     }
     print_header(std::cerr);
     for (std::size_t run = 1; run <= o.runs; ++run) {
+      // relaisd and the baseline swap places every run: neither always
+      // follows the floor (whose writes the kernel may still be flushing).
+      if (run > 1 && servers.size() == 3) std::swap(servers[1], servers[2]);
       for (auto& s : servers) {
         const std::string prefix = std::to_string(nonce) + "-r" + std::to_string(run) + "-" + s.target;
         auto r = measure(o, s, prefix, o.posts, run);
@@ -949,6 +965,28 @@ int run_bench(const Options& o) {
 
   const Summary floor = summarize(results, "floor");
   const Summary relaisd = summarize(results, "relaisd");
+  const Summary baseline = summarize(results, "baseline");
+  const bool with_baseline = want_relaisd && !o.baseline.empty();
+  // relaisd against the baseline, run by run: both ran within seconds.
+  std::vector<double> baseline_ratios;
+  std::vector<double> baseline_cpu_ratios;
+  if (with_baseline) {
+    for (std::size_t run = 1; run <= o.runs; ++run) {
+      const RunResult* d = nullptr;
+      const RunResult* b = nullptr;
+      for (const auto& r : results) {
+        if (r.run != run) continue;
+        if (r.target == "relaisd") d = &r;
+        if (r.target == "baseline") b = &r;
+      }
+      if (d == nullptr || b == nullptr || b->posts_per_s <= 0) continue;
+      baseline_ratios.push_back(d->posts_per_s / b->posts_per_s);
+      if (d->server_cpu_s > 0 && b->server_cpu_s > 0) {
+        baseline_cpu_ratios.push_back((d->server_cpu_s / static_cast<double>(d->posts)) /
+                                      (b->server_cpu_s / static_cast<double>(b->posts)));
+      }
+    }
+  }
   const bool both = want_floor && want_relaisd;
   const double ratio = both && floor.posts_per_s > 0 ? relaisd.posts_per_s / floor.posts_per_s : 0;
   const double settled_ratio =
@@ -959,7 +997,8 @@ int run_bench(const Options& o) {
       double f = 0, d = 0;
       for (const auto& r : results) {
         if (r.run != run) continue;
-        (r.target == "floor" ? f : d) = r.posts_per_s;
+        if (r.target == "floor") f = r.posts_per_s;
+        if (r.target == "relaisd") d = r.posts_per_s;
       }
       if (f > 0) pair_ratios.push_back(d / f);
     }
@@ -1006,6 +1045,17 @@ int run_bench(const Options& o) {
                      {"runs", std::move(runs)}};
     if (want_floor) out["floor"] = summary_json(floor);
     if (want_relaisd) out["relaisd"] = summary_json(relaisd);
+    if (with_baseline) {
+      out["baseline"] = summary_json(baseline);
+      json::array br;
+      for (double v : baseline_ratios) br.push_back(v);
+      json::array bc;
+      for (double v : baseline_cpu_ratios) bc.push_back(v);
+      out["relaisd_over_baseline"] = json::object{{"posts_per_s", median(baseline_ratios)},
+                                                  {"pair_ratios", std::move(br)},
+                                                  {"cpu_per_post", median(baseline_cpu_ratios)},
+                                                  {"cpu_pair_ratios", std::move(bc)}};
+    }
     if (both && o.rate <= 0) {
       json::array pr;
       for (double v : pair_ratios) pr.push_back(v);
@@ -1032,6 +1082,11 @@ int run_bench(const Options& o) {
     print_row(std::cout, "median", "relaisd", relaisd.posts_per_s, relaisd.p50, relaisd.p99, relaisd.p999,
               relaisd.max, relaisd.settle_s, relaisd.settled_posts_per_s, relaisd.server_cpu_ms_per_1k);
   }
+  if (with_baseline) {
+    print_row(std::cout, "median", "baseline", baseline.posts_per_s, baseline.p50, baseline.p99,
+              baseline.p999, baseline.max, baseline.settle_s, baseline.settled_posts_per_s,
+              baseline.server_cpu_ms_per_1k);
+  }
   std::cout << "latency: ack latency in ms, from the " << latency_from << "\n"
             << "settle: after the last ack, until relaisd's pipeline has finished every post; "
                "srv ms/1k: server CPU ms per 1000 posts\n";
@@ -1045,6 +1100,14 @@ int run_bench(const Options& o) {
     for (double v : pair_ratios) std::cout << " " << fixed(v, 3);
     std::cout << "; counting the pipeline's settle time: " << fixed(settled_ratio, 3) << ")\n"
               << "target relaisd >= 70% of the floor: " << (throughput_met ? "met" : "NOT met") << "\n";
+  }
+  if (with_baseline) {
+    std::cout << "relaisd/baseline posts/s: " << fixed(median(baseline_ratios), 3) << " (per run:";
+    for (double v : baseline_ratios) std::cout << " " << fixed(v, 3);
+    std::cout << ")\nrelaisd/baseline server CPU per post: " << fixed(median(baseline_cpu_ratios), 3)
+              << " (per run:";
+    for (double v : baseline_cpu_ratios) std::cout << " " << fixed(v, 3);
+    std::cout << ")\n";
   }
   if (o.rate > 0) {
     // Open loop: both should run at the offered rate; less means it fell behind.
@@ -1079,6 +1142,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"default", "none"}))
       ->capture_default_str();
   app.add_option("--plugin-dir", o.plugin_dir, "the spawned relaisd's --plugin-dir (default: the build's)");
+  app.add_option("--baseline", o.baseline,
+                 "another relaisd (an earlier build) to measure in the same runs, after relaisd");
+  app.add_option("--baseline-plugins", o.baseline_plugins, "--plugins for the baseline")
+      ->check(CLI::IsMember({"default", "none"}))
+      ->capture_default_str();
   app.add_option("--clients", o.clients, "client threads, each with its own relais::Client")
       ->capture_default_str();
   app.add_option("--posts", o.posts, "posts per run, over all clients")->capture_default_str();

@@ -9,10 +9,6 @@
 namespace relais::daemon {
 namespace {
 
-// A burst of this many warn/error lines per window, then a count.
-constexpr unsigned kBurst = 20;
-constexpr std::chrono::seconds kWindow{10};
-
 spdlog::level::level_enum to_spdlog(LogLevel level) {
   switch (level) {
     case LogLevel::trace:
@@ -86,7 +82,8 @@ Expected<PluginInstance<Interface>> make_instance(const PluginEntry& entry,
 
 }  // namespace
 
-PluginLogger::PluginLogger(const std::string& instance) : log_(component_logger(instance)) {}
+PluginLogger::PluginLogger(const std::string& instance, Clock now)
+    : log_(component_logger(instance)), now_(std::move(now)) {}
 
 bool PluginLogger::enabled(LogLevel level) const noexcept { return log_->should_log(to_spdlog(level)); }
 
@@ -97,7 +94,7 @@ void PluginLogger::log(LogLevel level, std::string_view message) {
     std::uint64_t suppressed = 0;
     {
       std::lock_guard lock(mutex_);
-      const auto now = std::chrono::steady_clock::now();
+      const auto now = now_();
       if (now - window_start_ >= kWindow) {
         window_start_ = now;
         in_window_ = 0;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,12 +41,18 @@ struct PluginCounters {
 // reported with the next line let through.
 class PluginLogger final : public Logger {
  public:
-  explicit PluginLogger(const std::string& instance);
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  // A burst of this many warn/error lines per window, then a count.
+  static constexpr unsigned kBurst = 20;
+  static constexpr std::chrono::seconds kWindow{10};
+
+  explicit PluginLogger(const std::string& instance, Clock now = std::chrono::steady_clock::now);
   bool enabled(LogLevel level) const noexcept override;
   void log(LogLevel level, std::string_view message) override;
 
  private:
   std::shared_ptr<spdlog::logger> log_;
+  Clock now_;
   std::mutex mutex_;
   std::chrono::steady_clock::time_point window_start_{};
   unsigned in_window_ = 0;
