@@ -42,16 +42,6 @@ PREFIX=$TMP/prefix
 STATE=$TMP/state
 RELAISD_TMP=$TMP
 
-# run LOG CMD...: run CMD with its output in LOG, shown only when it fails.
-run() {
-  local log=$1
-  shift
-  if ! "$@" > "$log" 2>&1; then
-    cat "$log" >&2
-    fail "'$*' failed (output above)"
-  fi
-}
-
 step "install $BUILD_DIR into $PREFIX"
 run "$TMP/install.log" "$CMAKE" --install "$BUILD_DIR" --prefix "$PREFIX"
 LIBDIR=$PREFIX/$INSTALL_LIBDIR

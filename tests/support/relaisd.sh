@@ -1,10 +1,20 @@
 # shellcheck shell=bash
 # Shell tests' shared part: start a real relaisd on a state directory, wait
 # until it answers, stop it (and show its log) when the test exits.
-# Source it after setting RELAISD and RELAISCTL; it defines fail and step.
+# Source it after setting RELAISD and RELAISCTL; it defines fail, step and run.
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "--- $*"; }
+
+# run LOG CMD...: run CMD with its output in LOG, shown only when it fails.
+run() {
+  local log=$1
+  shift
+  if ! "$@" > "$log" 2>&1; then
+    cat "$log" >&2
+    fail "'$*' failed (output above)"
+  fi
+}
 
 RELAISD_PID=
 RELAISD_STATE=
