@@ -1,0 +1,81 @@
+#include "text.hpp"
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/utf8.h>
+
+namespace relais::text {
+namespace {
+
+// NFKC with case folding, then a decomposition whose combining marks are
+// dropped: what is left of "É" is "e".
+struct Normalizers {
+  const icu::Normalizer2* nfkc_cf = nullptr;
+  const icu::Normalizer2* nfd = nullptr;
+  Normalizers() {
+    UErrorCode status = U_ZERO_ERROR;
+    nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
+    nfd = icu::Normalizer2::getNFDInstance(status);
+    if (U_FAILURE(status)) nfkc_cf = nfd = nullptr;
+  }
+};
+
+const Normalizers& normalizers() {
+  static const Normalizers instance;
+  return instance;
+}
+
+void append_utf8(std::string& out, UChar32 c) {
+  char buf[U8_MAX_LENGTH];
+  std::int32_t n = 0;
+  UBool error = false;
+  U8_APPEND(buf, n, U8_MAX_LENGTH, c, error);
+  if (!error) out.append(buf, static_cast<std::size_t>(n));
+}
+
+}  // namespace
+
+Normalized normalize(std::string_view utf8) {
+  Normalized out;
+  out.text.reserve(utf8.size());
+  out.origin.reserve(utf8.size());
+  const auto& n = normalizers();
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(utf8.data());
+  const auto length = static_cast<std::int32_t>(utf8.size());
+  for (std::int32_t i = 0; i < length;) {
+    const auto begin = static_cast<std::uint32_t>(i);
+    // ASCII, nearly all of a French or English post: folded here.
+    if (bytes[i] < 0x80) {
+      char c = static_cast<char>(bytes[i]);
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      out.text.push_back(c);
+      out.origin.emplace_back(begin, begin + 1);
+      ++i;
+      continue;
+    }
+    UChar32 c = 0;
+    U8_NEXT(bytes, i, length, c);
+    const auto end = static_cast<std::uint32_t>(i);
+    if (c < 0) {
+      append_utf8(out.text, 0xFFFD);
+    } else if (n.nfkc_cf == nullptr) {
+      append_utf8(out.text, c);
+    } else {
+      UErrorCode status = U_ZERO_ERROR;
+      icu::UnicodeString folded = n.nfkc_cf->normalize(icu::UnicodeString(c), status);
+      icu::UnicodeString decomposed = n.nfd->normalize(folded, status);
+      if (U_FAILURE(status)) decomposed = icu::UnicodeString(c);
+      for (std::int32_t k = 0; k < decomposed.length();) {
+        const UChar32 d = decomposed.char32At(k);
+        k += U16_LENGTH(d);
+        if (u_charType(d) == U_NON_SPACING_MARK) continue;
+        append_utf8(out.text, d);
+      }
+    }
+    out.origin.resize(out.text.size(), {begin, end});
+  }
+  return out;
+}
+
+}  // namespace relais::text
