@@ -46,7 +46,8 @@ const Factory<Sink>& factory_of<Sink>(const PluginDescriptor& d) {
 
 template <class Interface>
 Expected<PluginInstance<Interface>> make_instance(const PluginEntry& entry,
-                                                  const std::shared_ptr<const PluginLibrary>& library) {
+                                                  const std::shared_ptr<const PluginLibrary>& library,
+                                                  const PluginSetOptions& options) {
   const auto& d = library->descriptor();
   PluginInstance<Interface> out;
   out.instance = entry.instance();
@@ -66,7 +67,8 @@ Expected<PluginInstance<Interface>> make_instance(const PluginEntry& entry,
       return e;
     }
     out.log = std::make_shared<PluginLogger>(out.instance);
-    const PluginContext context{out.instance, out.log.get()};
+    const std::string state_directory = options.state_directory.string();
+    const PluginContext context{out.instance, out.log.get(), state_directory, options.shadow};
     std::unique_ptr<Interface> made = factory.create(*config, context);
     if (!made) return Error{"plugin", who + "its factory made no instance", entry.plugin};
     // The library stays loaded while the instance lives: its code and
@@ -113,9 +115,13 @@ void PluginLogger::log(LogLevel level, std::string_view message) {
   log_->log(lvl, "{}", message);
 }
 
-Expected<std::shared_ptr<const PluginSet>> build_plugin_set(const Config& config) {
+Expected<std::shared_ptr<const PluginSet>> build_plugin_set(const Config& config,
+                                                            const PluginSetOptions& options) {
   auto set = std::make_shared<PluginSet>();
+  PluginSetOptions opts = options;
+  if (opts.state_directory.empty()) opts.state_directory = config.state_dir;
   for (const auto& entry : config.plugins) {
+    if (opts.moderators_only && entry.kind != PluginKind::moderator) continue;
     auto library = load_plugin(entry.plugin, entry.file(config.plugin_dir));
     if (!library) {
       Error e = library.error();
@@ -139,16 +145,16 @@ Expected<std::shared_ptr<const PluginSet>> build_plugin_set(const Config& config
     };
     switch (entry.kind) {
       case PluginKind::source:
-        add(set->sources, make_instance<Source>(entry, *library));
+        add(set->sources, make_instance<Source>(entry, *library, opts));
         break;
       case PluginKind::moderator:
-        add(set->moderators, make_instance<Moderator>(entry, *library));
+        add(set->moderators, make_instance<Moderator>(entry, *library, opts));
         break;
       case PluginKind::triager:
-        add(set->triagers, make_instance<Triager>(entry, *library));
+        add(set->triagers, make_instance<Triager>(entry, *library, opts));
         break;
       case PluginKind::sink:
-        add(set->sinks, make_instance<Sink>(entry, *library));
+        add(set->sinks, make_instance<Sink>(entry, *library, opts));
         break;
     }
     if (!added) return added.error();

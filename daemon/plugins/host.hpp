@@ -83,7 +83,14 @@ struct PluginSet {
 // Loads, configures and creates every plugin of `config`. The error names
 // the entry (file:line:column where the table is at fault), the plugin, its
 // file and the reason.
-Expected<std::shared_ptr<const PluginSet>> build_plugin_set(const Config& config);
+struct PluginSetOptions {
+  // Instances that only show what would happen (see PluginContext::shadow).
+  bool shadow = false;
+  bool moderators_only = false;
+  std::filesystem::path state_directory;  // empty: the config's
+};
+Expected<std::shared_ptr<const PluginSet>> build_plugin_set(const Config& config,
+                                                            const PluginSetOptions& options = {});
 
 // The set in use; read by the pipeline for each batch and by the control
 // service, replaced whole at reload.

@@ -1,5 +1,7 @@
 #include "text.hpp"
 
+#include <cctype>
+
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -75,6 +77,33 @@ Normalized normalize(std::string_view utf8) {
     }
     out.origin.resize(out.text.size(), {begin, end});
   }
+  return out;
+}
+
+std::vector<std::string_view> words(std::string_view normalized) {
+  std::vector<std::string_view> out;
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(normalized.data());
+  const auto length = static_cast<std::int32_t>(normalized.size());
+  std::int32_t i = 0;
+  std::int32_t start = -1;
+  while (i < length) {
+    const std::int32_t at = i;
+    bool word_char = false;
+    if (bytes[i] < 0x80) {
+      word_char = std::isalnum(bytes[i]) != 0;
+      ++i;
+    } else {
+      UChar32 c = 0;
+      U8_NEXT(bytes, i, length, c);
+      word_char = c >= 0 && u_isalnum(c) != 0;
+    }
+    if (word_char && start < 0) start = at;
+    if (!word_char && start >= 0) {
+      out.push_back(normalized.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(at - start)));
+      start = -1;
+    }
+  }
+  if (start >= 0) out.push_back(normalized.substr(static_cast<std::size_t>(start)));
   return out;
 }
 

@@ -28,4 +28,10 @@ struct Normalized {
 // Invalid UTF-8 bytes are kept as U+FFFD, mapped to the byte they replace.
 Normalized normalize(std::string_view utf8);
 
+// The words of a normalised text, in order, as views into it: maximal runs
+// of letters and digits (of any script). An apostrophe or a hyphen ends a
+// word ("l'hopital" is "l" and "hopital"); punctuation, symbols and emoji
+// are not words.
+std::vector<std::string_view> words(std::string_view normalized);
+
 }  // namespace relais::text

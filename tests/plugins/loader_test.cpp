@@ -259,7 +259,8 @@ TEST(plugin_loader, TheModeratorFixtureConfiguresFromItsTableAndAddsItsFinding) 
   auto config = factory.configure(table);
   ASSERT_TRUE(config) << config.error().message;
   SilentLogger logger;
-  auto moderator = factory.create(*config, relais::PluginContext{"moderate:fixture_moderator:0", &logger});
+  auto moderator =
+      factory.create(*config, relais::PluginContext{"moderate:fixture_moderator:0", &logger, "", false});
   ASSERT_NE(moderator, nullptr);
 
   relais::Post post;
@@ -281,7 +282,8 @@ TEST(plugin_loader, TheModeratorFixtureHasDefaultsAndRefusesABadTable) {
 
   auto config = factory.configure(MapTable({}));
   ASSERT_TRUE(config) << config.error().message;
-  auto moderator = factory.create(*config, relais::PluginContext{"moderate:fixture_moderator:1", &logger});
+  auto moderator =
+      factory.create(*config, relais::PluginContext{"moderate:fixture_moderator:1", &logger, "", false});
   std::vector<relais::Finding> findings;
   moderator->moderate(relais::Post{}, findings);
   ASSERT_EQ(findings.size(), 1U);
@@ -304,7 +306,7 @@ TEST(plugin_loader, TheThrowingFixtureFailsWhereAsked) {
   ASSERT_NE(library, nullptr);
   const relais::ModeratorFactory& factory = library->descriptor().moderator();
   SilentLogger logger;
-  const relais::PluginContext context{"moderate:fixture_throwing:0", &logger};
+  const relais::PluginContext context{"moderate:fixture_throwing:0", &logger, "", false};
 
   auto refused = factory.configure(MapTable({{"fail", true}}));
   ASSERT_FALSE(refused);
@@ -334,7 +336,7 @@ TEST(plugin_loader, TheTriagerSinkAndSourceFixturesWork) {
   const auto& triagers = triager_library->descriptor().triager();
   auto triager_config = triagers.configure(MapTable({{"category", std::string("groceries")}}));
   ASSERT_TRUE(triager_config) << triager_config.error().message;
-  auto triager = triagers.create(*triager_config, {"triage:fixture_triager:0", &logger});
+  auto triager = triagers.create(*triager_config, {"triage:fixture_triager:0", &logger, "", false});
   relais::Triage triage;
   triager->triage(relais::Post{}, triage);
   EXPECT_EQ(triage.categories, std::vector<std::string>{"groceries"});
@@ -342,7 +344,7 @@ TEST(plugin_loader, TheTriagerSinkAndSourceFixturesWork) {
   const auto& sinks = sink_library->descriptor().sink();
   auto sink_config = sinks.configure(MapTable({}));
   ASSERT_TRUE(sink_config) << sink_config.error().message;
-  auto sink = sinks.create(*sink_config, {"sink:fixture_sink:0", &logger});
+  auto sink = sinks.create(*sink_config, {"sink:fixture_sink:0", &logger, "", false});
   EXPECT_EQ(sink->deliver(relais::Delivery{}).status, relais::DeliveryStatus::delivered);
   EXPECT_FALSE(sinks.configure(MapTable({{"url", std::string("x")}})));
 
@@ -350,7 +352,7 @@ TEST(plugin_loader, TheTriagerSinkAndSourceFixturesWork) {
   auto source_config = sources.configure(MapTable({}));
   ASSERT_TRUE(source_config) << source_config.error().message;
   std::shared_ptr<relais::Source> source =
-      sources.create(*source_config, {"source:fixture_source:0", &logger});
+      sources.create(*source_config, {"source:fixture_source:0", &logger, "", false});
   std::stop_source stop;
   std::atomic<bool> returned{false};
   std::thread runner([&] {

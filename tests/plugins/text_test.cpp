@@ -57,4 +57,14 @@ TEST(plugin_text, InvalidUtf8IsReplacedNotDropped) {
   EXPECT_EQ(n.original_span(1, 4), (std::pair<std::size_t, std::size_t>{1, 2}));
 }
 
+TEST(plugin_text, WordsAreRunsOfLettersAndDigits) {
+  using V = std::vector<std::string_view>;
+  const auto n = normalize("L'hôpital, 3 rue Lamartine — ВИРЕМЕНТ! 06-39 😀 x");
+  EXPECT_EQ(relais::text::words(n.text),
+            (V{"l", "hopital", "3", "rue", "lamartine", "виремент", "06", "39", "x"}));
+  EXPECT_TRUE(relais::text::words("").empty());
+  EXPECT_TRUE(relais::text::words(" ,;! ").empty());
+  EXPECT_EQ(relais::text::words("abc"), V{"abc"});
+}
+
 }  // namespace

@@ -27,7 +27,7 @@
 // Bump on any change to a public header that changes what crosses the plugin
 // boundary (a type's layout, a virtual function, a descriptor field).
 // tests/sdk/abi_lock_test checks sdk/abi.lock against a hash of the headers.
-#define RELAIS_SDK_ABI 2
+#define RELAIS_SDK_ABI 3
 
 #define RELAIS_ABI_STR2(x) #x
 #define RELAIS_ABI_STR(x) RELAIS_ABI_STR2(x)
@@ -90,6 +90,13 @@ class Logger {
 struct PluginContext {
   std::string_view instance;  // "moderate:rules:0": kind, plugin, position
   Logger* log = nullptr;      // never null; outlives the instance
+  // The daemon's state directory: an instance that keeps files (learned
+  // statistics, recent posts) puts them there, under names of its own.
+  std::string_view state_directory;
+  // A shadow instance moderates posts to show what would happen (`relaisctl
+  // rules test`, `rules replay`): it may read its files but must change
+  // nothing that a live instance would see.
+  bool shadow = false;
 };
 
 // A factory's reading of one table. Immutable once made; each plugin derives

@@ -108,6 +108,9 @@ struct Finding {
   // whatever the score (an allow-list), unless another finding forces more.
   std::optional<Action> forced;
   std::vector<Redaction> redactions;
+  // Another stored post this finding is about, by id: the first post of a
+  // duplicate. 0: none.
+  std::int64_t related_post = 0;
 };
 
 // The outcome of the moderate stage.

@@ -19,6 +19,12 @@ class Moderator {
  public:
   virtual ~Moderator() = default;
   virtual void moderate(const Post& post, std::vector<Finding>& findings) = 0;
+
+  // What a person decided about a post: accept (a held post approved) or
+  // reject; also the labelled examples of `relaisctl learn`. A learning
+  // moderator updates what it knows; the others ignore it. Called from the
+  // same thread as moderate(), never at the same time.
+  virtual void learn(const Post& /*post*/, Action /*decision*/) {}
 };
 
 // Fills in what it can tell of a post: kind, categories, urgency, area,
