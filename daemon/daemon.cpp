@@ -100,6 +100,9 @@ Status Daemon::start() {
     d.counters.processed += records.size();
     d.writer->record(std::move(records));
   });
+  d.pipeline->on_decision([&d](StageRecord record, Pipeline::DecisionDone done) {
+    d.writer->decide(std::move(record), std::string(state::held), std::move(done));
+  });
   auto replies = std::make_shared<ReplyQueue>();
   d.writer =
       std::make_unique<Writer>(*d.store, d.config, d.counters, Ingest::reply_sink(d.context, replies),
@@ -111,7 +114,7 @@ Status Daemon::start() {
     d.pipeline->enqueue(std::move(unfinished));
   }
   try {
-    d.control = std::make_unique<Control>(d.context, d.config, d.plugins, d.counters);
+    d.control = std::make_unique<Control>(d.context, d.config, d.plugins, d.counters, *d.pipeline);
     d.control->start();
     d.ingest = std::make_unique<Ingest>(d.context, d.config, *d.writer, d.counters, replies);
   } catch (const std::exception& e) {
@@ -136,10 +139,12 @@ void Daemon::stop() {
   // answers it. Then no new posts, but every post taken is answered.
   if (d.sources) d.sources->stop();
   if (d.ingest) d.ingest->stop();
+  // No query reaches control any more; a decision it waits for is still
+  // carried out by the pipeline and the writer.
+  if (d.control) d.control->stop();
   // In-flight posts finish their stages, then every outcome is committed.
   if (d.pipeline) d.pipeline->stop();
   if (d.writer) d.writer->stop();
-  if (d.control) d.control->stop();
   d.sources.reset();
   d.ingest.reset();
   d.control.reset();

@@ -271,6 +271,41 @@ Expected<Config> load_config(const std::filesystem::path& file, const ConfigOver
   return parse_config(buffer.str(), file, overrides);
 }
 
+Expected<Config> with_moderator_key(const Config& config, std::string_view plugin, std::string_view key,
+                                    const std::vector<std::string>& values,
+                                    const ConfigOverrides& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse_file(config.file.string());
+  } catch (const toml::parse_error& e) {
+    return Error{"config", where(config.file, e.source()) + ": " + std::string(e.description()), ""};
+  }
+  toml::array list;
+  for (const auto& v : values) list.push_back(v);
+  bool found = false;
+  if (auto* entries = root["moderate"].as_array()) {
+    for (auto& node : *entries) {
+      auto* entry = node.as_table();
+      if (entry == nullptr || entry->get_as<std::string>("plugin") == nullptr ||
+          entry->get_as<std::string>("plugin")->get() != plugin) {
+        continue;
+      }
+      entry->insert_or_assign(key, list);
+      found = true;
+    }
+  }
+  if (!found) {
+    if (root["moderate"].as_array() == nullptr) root.insert_or_assign("moderate", toml::array{});
+    toml::table entry;
+    entry.insert_or_assign("plugin", std::string(plugin));
+    entry.insert_or_assign(key, list);
+    root["moderate"].as_array()->push_back(std::move(entry));
+  }
+  std::ostringstream text;
+  text << root;
+  return parse_config(text.str(), config.file, overrides);
+}
+
 std::string PluginEntry::instance() const {
   const std::string prefix = std::string(to_string(kind)) + "_";
   const std::string_view shortname = plugin.rfind(prefix, 0) == 0

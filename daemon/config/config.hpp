@@ -74,6 +74,13 @@ Expected<Config> load_config(const std::filesystem::path& file, const ConfigOver
 Expected<Config> parse_config(std::string_view text, const std::filesystem::path& file,
                               const ConfigOverrides& overrides);
 
+// The config as read from its file again, with `key = values` in every
+// [[moderate]] entry of `plugin` (or in a new entry of it at the end): how
+// `relaisctl rules` puts a candidate rule set in the place of the live one.
+// Positions in its errors refer to the rewritten text.
+Expected<Config> with_moderator_key(const Config& config, std::string_view plugin, std::string_view key,
+                                    const std::vector<std::string>& values, const ConfigOverrides& overrides);
+
 // Keys whose change needs a restart; a reload keeps their running values.
 std::vector<std::string> restart_only_changes(const Config& running, const Config& loaded);
 

@@ -2,12 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <future>
 #include <thread>
 #include <zmq.hpp>
 
 #include "ingest/ingest.hpp"
 #include "log.hpp"
+#include "pipeline/pipeline.hpp"
 #include "protocol.hpp"
 #include "storage/store.hpp"
 
@@ -35,6 +38,57 @@ json::value parse_or_string(const std::string& text) {
   return ec ? json::value(text) : v;
 }
 
+// A field as the public sees it: every redaction of the field applied,
+// the first of two overlapping ones winning.
+std::string redacted(const std::string& original, const std::vector<StoredFinding>& findings,
+                     std::string_view field) {
+  std::vector<const Redaction*> spans;
+  for (const auto& f : findings) {
+    for (const auto& r : f.finding.redactions) {
+      if (r.field == field && r.length > 0 && r.offset + r.length <= original.size()) spans.push_back(&r);
+    }
+  }
+  std::stable_sort(spans.begin(), spans.end(),
+                   [](const auto* a, const auto* b) { return a->offset < b->offset; });
+  std::string out;
+  std::size_t at = 0;
+  for (const auto* r : spans) {
+    if (r->offset < at) continue;
+    out.append(original, at, r->offset - at);
+    out += r->replacement;
+    at = r->offset + r->length;
+  }
+  out.append(original, at, std::string::npos);
+  return out;
+}
+
+std::int64_t duplicate_of(const StoredPost& sp) {
+  for (const auto& f : sp.findings) {
+    if (f.finding.related_post > 0) return f.finding.related_post;
+  }
+  return 0;
+}
+
+json::object finding_json(const StoredFinding& f) {
+  json::object fo{{"stage", f.stage},
+                  {"symbol", f.finding.symbol},
+                  {"score", f.finding.score},
+                  {"description", f.finding.description}};
+  if (f.finding.forced) fo["forced"] = to_string(*f.finding.forced);
+  if (f.finding.related_post > 0) fo["related_post"] = f.finding.related_post;
+  if (!f.finding.redactions.empty()) {
+    json::array rs;
+    for (const auto& r : f.finding.redactions) {
+      rs.push_back(json::object{{"field", r.field},
+                                {"offset", static_cast<std::uint64_t>(r.offset)},
+                                {"length", static_cast<std::uint64_t>(r.length)},
+                                {"replacement", r.replacement}});
+    }
+    fo["redactions"] = std::move(rs);
+  }
+  return fo;
+}
+
 json::object post_json(const StoredPost& sp) {
   const auto& p = sp.post;
   json::object o{{"id", p.id},
@@ -50,16 +104,15 @@ json::object post_json(const StoredPost& sp) {
                  {"fields", map_json(p.fields)},
                  {"private", map_json(p.private_data)}};
   o["subject"] = p.subject ? json::value(*p.subject) : json::value(nullptr);
+  // What may be shown publicly: the contact details moderation found are
+  // hidden there; the fields above keep the original for the destinations.
+  o["public"] = json::object{{"text", redacted(p.text, sp.findings, "text")},
+                             {"subject", p.subject ? json::value(redacted(*p.subject, sp.findings, "subject"))
+                                                   : json::value(nullptr)}};
+  if (const auto first = duplicate_of(sp); first > 0) o["duplicate_of"] = first;
   if (sp.verdict) {
     json::array findings;
-    for (const auto& f : sp.findings) {
-      json::object fo{{"stage", f.stage},
-                      {"symbol", f.finding.symbol},
-                      {"score", f.finding.score},
-                      {"description", f.finding.description}};
-      if (f.finding.forced) fo["forced"] = to_string(*f.finding.forced);
-      findings.push_back(std::move(fo));
-    }
+    for (const auto& f : sp.findings) findings.push_back(finding_json(f));
     o["verdict"] = json::object{{"action", to_string(sp.verdict->action)},
                                 {"score", sp.verdict->score},
                                 {"findings", std::move(findings)}};
@@ -131,15 +184,93 @@ struct Control::Impl {
   const LiveConfig& config;
   const LivePlugins& plugins;
   Counters& counters;
+  Pipeline& pipeline;
   std::shared_ptr<spdlog::logger> log = component_logger("control");
   std::unique_ptr<Store> store;
   std::thread thread;
   const std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 
-  Impl(zmq::context_t& ctx, const LiveConfig& cfg, const LivePlugins& p, Counters& c)
-      : context(ctx), config(cfg), plugins(p), counters(c) {}
+  Impl(zmq::context_t& ctx, const LiveConfig& cfg, const LivePlugins& p, Counters& c, Pipeline& pl)
+      : context(ctx), config(cfg), plugins(p), counters(c), pipeline(pl) {}
+
+  // How long a decision may take to be carried out and committed.
+  static constexpr std::chrono::seconds kDecisionTimeout{30};
+
+  Expected<json::value> queue(const protocol::Query& q) {
+    auto held = store->list_posts(state::held, static_cast<std::size_t>(q.limit));
+    if (!held) return held.error();
+    json::array posts;
+    for (const auto& summary : *held) {
+      auto post = store->get_post(summary.id);
+      if (!post) return post.error();
+      if (!*post) continue;
+      const auto& sp = **post;
+      json::array findings;
+      for (const auto& f : sp.findings) findings.push_back(finding_json(f));
+      json::object o = summary_json(summary);
+      o["score"] = sp.verdict ? sp.verdict->score : 0.0;
+      o["findings"] = std::move(findings);
+      o["public_text"] = redacted(sp.post.text, sp.findings, "text");
+      if (sp.triage && !sp.triage->categories.empty()) o["category"] = sp.triage->categories.front();
+      posts.push_back(std::move(o));
+    }
+    return json::value(json::object{{"posts", std::move(posts)}});
+  }
+
+  Expected<json::value> decide(const protocol::Query& q) {
+    auto found = store->get_post(q.id);
+    if (!found) return found.error();
+    if (!*found) return Error{"not_found", "no post with id " + std::to_string(q.id), "id"};
+    auto& sp = **found;
+    if (sp.state != state::held) {
+      return Error{"not_held", "post " + std::to_string(q.id) + " is " + sp.state + ", not held", "id"};
+    }
+    Decision d;
+    d.post = std::move(sp.post);
+    d.verdict = sp.verdict.value_or(Verdict{});
+    d.triage = sp.triage;
+    d.action = q.what == "approve" ? Action::accept : Action::reject;
+    d.by = q.by;
+    d.note = q.what == "approve" ? q.note : q.reason;
+    auto promise = std::make_shared<std::promise<Expected<bool>>>();
+    auto future = promise->get_future();
+    pipeline.decide(std::move(d), [promise](Expected<bool> r) { promise->set_value(std::move(r)); });
+    if (future.wait_for(kDecisionTimeout) != std::future_status::ready) {
+      return Error{"unavailable",
+                   "the decision was not committed within 30 s; check the post before deciding again", ""};
+    }
+    auto committed = future.get();
+    if (!committed) return committed.error();
+    if (!*committed) {
+      return Error{"not_held", "post " + std::to_string(q.id) + " was decided by someone else meanwhile",
+                   "id"};
+    }
+    log->info("decided post={} decision={} by={}", q.id, q.what, q.by);
+    auto after = store->get_post(q.id);
+    if (!after) return after.error();
+    const std::string now_state = *after ? (**after).state : std::string();
+    return json::value(json::object{{"id", q.id}, {"decision", q.what}, {"state", now_state}});
+  }
+
+  Expected<json::value> learn(const protocol::Query& q) {
+    std::vector<std::pair<Post, Action>> examples;
+    examples.reserve(q.examples.size());
+    for (const auto& e : q.examples) examples.emplace_back(e.post, e.label);
+    auto promise = std::make_shared<std::promise<std::size_t>>();
+    auto future = promise->get_future();
+    pipeline.learn(std::move(examples), [promise](std::size_t n) { promise->set_value(n); });
+    if (future.wait_for(kDecisionTimeout) != std::future_status::ready) {
+      return Error{"unavailable", "the examples were not learned within 30 s", ""};
+    }
+    const auto learned = future.get();
+    log->info("learned examples={} by={}", learned, q.by);
+    return json::value(json::object{{"learned", learned}});
+  }
 
   Expected<json::value> answer(const protocol::Query& q) {
+    if (q.what == "queue") return queue(q);
+    if (q.what == "approve" || q.what == "reject") return decide(q);
+    if (q.what == "learn") return learn(q);
     if (q.what == "posts") {
       auto posts = store->list_posts(q.state, static_cast<std::size_t>(q.limit));
       if (!posts) return posts.error();
@@ -219,8 +350,9 @@ struct Control::Impl {
         if (result) {
           reply = protocol::encode_result(q->seq, json::serialize(*result));
         } else {
-          const auto code = result.error().code == "not_found" ? protocol::Code::invalid_value
-                                                               : protocol::Code::unavailable;
+          const auto& c = result.error().code;
+          const auto code = c == "not_found" || c == "not_held" ? protocol::Code::invalid_value
+                                                                : protocol::Code::unavailable;
           reply = protocol::encode_nack({q->seq, code, result.error().field, result.error().message});
         }
       } catch (const std::exception& e) {
@@ -235,8 +367,8 @@ struct Control::Impl {
 };
 
 Control::Control(zmq::context_t& context, const LiveConfig& config, const LivePlugins& plugins,
-                 Counters& counters)
-    : impl_(std::make_unique<Impl>(context, config, plugins, counters)) {}
+                 Counters& counters, Pipeline& pipeline)
+    : impl_(std::make_unique<Impl>(context, config, plugins, counters, pipeline)) {}
 
 Control::~Control() { stop(); }
 

@@ -1,6 +1,8 @@
 // control: answers the operator's queries (posts, one post with its trail,
-// stats, the loaded plugins) on its own thread and its own read-only store connection, so that a
-// slow query never holds up ingest.
+// the review queue, stats, the loaded plugins) on its own thread and its own
+// read-only store connection, so that a slow query never holds up ingest;
+// and takes the moderators' decisions (approve, reject, learn), which it
+// hands to the pipeline and answers once they are committed.
 #pragma once
 
 #include <chrono>
@@ -17,9 +19,12 @@ class context_t;
 
 namespace relais::daemon {
 
+class Pipeline;
+
 class Control {
  public:
-  Control(zmq::context_t& context, const LiveConfig& config, const LivePlugins& plugins, Counters& counters);
+  Control(zmq::context_t& context, const LiveConfig& config, const LivePlugins& plugins, Counters& counters,
+          Pipeline& pipeline);
   ~Control();
   Control(const Control&) = delete;
   Control& operator=(const Control&) = delete;

@@ -19,6 +19,10 @@ Pipeline::Pipeline(const LiveConfig& config, const LivePlugins& plugins, RecordS
 Pipeline::~Pipeline() { stop(); }
 
 void Pipeline::start() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = false;
+  }
   thread_ = std::thread([this] {
     name_this_thread("pipeline");
     run();
@@ -32,6 +36,78 @@ void Pipeline::stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+void Pipeline::decide(Decision decision, DecisionDone done) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back([this, d = std::move(decision), done = std::move(done)](
+                        const Config& config, const PluginSet& plugins) mutable {
+      run_decision(d, std::move(done), config, plugins);
+    });
+  }
+  wake_.notify_one();
+}
+
+void Pipeline::learn(std::vector<std::pair<Post, Action>> examples, std::function<void(std::size_t)> done) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back([this, examples = std::move(examples), done = std::move(done)](const Config&,
+                                                                                   const PluginSet& plugins) {
+      for (const auto& [post, label] : examples) teach(plugins, post, label);
+      done(examples.size());
+    });
+  }
+  wake_.notify_one();
+}
+
+void Pipeline::teach(const PluginSet& plugins, const Post& post, Action decision) {
+  for (const auto& step : plugins.moderators) {
+    try {
+      step.object->learn(post, decision);
+    } catch (const std::exception& e) {
+      step.counters->errors.fetch_add(1, std::memory_order_relaxed);
+      if (step.log)
+        step.log->log(LogLevel::error, fmt::format("learn_failed post={} error=\"{}\"", post.id, e.what()));
+    } catch (...) {
+      step.counters->errors.fetch_add(1, std::memory_order_relaxed);
+      if (step.log)
+        step.log->log(LogLevel::error, fmt::format("learn_failed post={} error=unknown", post.id));
+    }
+  }
+}
+
+void Pipeline::run_decision(Decision& d, DecisionDone done, const Config& config, const PluginSet& plugins) {
+  StageRecord record;
+  record.post_id = d.post.id;
+  record.verdict.score = d.verdict.score;
+  const std::string actor = "moderator:" + d.by;
+  if (d.action == Action::accept) {
+    record.events.push_back(
+        {"approved", actor, json::serialize(json::object{{"note", d.note}, {"was", "held"}})});
+    // On through the stages after moderation, as if moderation had let it by.
+    record.verdict.action = Action::accept;
+    after_moderation(d.post, config, plugins, record);
+  } else {
+    record.events.push_back(
+        {"rejected", actor, json::serialize(json::object{{"reason", d.note}, {"was", "held"}})});
+    record.verdict.action = Action::reject;
+    record.state = state::rejected;
+    record.triage = d.triage;
+  }
+  // The learning moderators hear of it once the decision is committed: a
+  // refused decision (someone decided first) teaches nothing.
+  decision_sink_(std::move(record), [this, post = std::move(d.post), action = d.action,
+                                     done = std::move(done)](Expected<bool> committed) mutable {
+    if (committed && *committed) {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back([post = std::move(post), action](const Config&, const PluginSet& live) {
+        teach(live, post, action);
+      });
+      wake_.notify_one();
+    }
+    done(std::move(committed));
+  });
 }
 
 void Pipeline::enqueue(std::vector<Post> posts) {
@@ -51,10 +127,12 @@ void Pipeline::run() {
   constexpr std::size_t kChunk = 256;
   for (;;) {
     std::vector<Post> batch;
+    std::vector<Job> jobs;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !jobs_.empty(); });
+      if (queue_.empty() && jobs_.empty()) return;  // stopping, and nothing left
+      jobs.swap(jobs_);
       while (!queue_.empty() && batch.size() < kChunk) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -62,6 +140,9 @@ void Pipeline::run() {
     }
     const auto config = config_.get();
     const auto plugins = plugins_.get();
+    for (auto& job : jobs) job(*config, *plugins);
+    jobs.clear();
+    if (batch.empty()) continue;
     std::vector<StageRecord> records;
     records.reserve(batch.size());
     for (const auto& post : batch) records.push_back(process(post, *config, *plugins));
@@ -84,6 +165,7 @@ json::object findings_detail(const Verdict& verdict, const std::vector<std::stri
     o["symbol"] = f.symbol;
     o["score"] = f.score;
     if (f.forced) o["forced"] = to_string(*f.forced);
+    if (f.related_post > 0) o["related_post"] = f.related_post;
     findings.push_back(std::move(o));
   }
   detail["findings"] = std::move(findings);
@@ -127,33 +209,8 @@ PostEvent stage_error(const PluginInstance<Interface>& instance, const Post& pos
 
 }  // namespace
 
-StageRecord Pipeline::process(const Post& post, const Config& config, const PluginSet& plugins) {
-  // The event details are built and serialised here, then dropped: an arena
-  // on the stack spares the allocator.
-  alignas(std::max_align_t) unsigned char arena_buffer[4096];
-  json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
-  const json::storage_ptr sp(&arena);
-  StageRecord record;
-  record.post_id = post.id;
-  auto& verdict = record.verdict;
-
-  // Moderate. A step that throws holds the post for a person: losing it or
-  // letting it through unchecked would both be worse.
-  bool failed = false;
-  for (const auto& step : plugins.moderators) {
-    const std::size_t before = verdict.findings.size();
-    const auto error = run_contained(step, [&](Moderator& m) { m.moderate(post, verdict.findings); });
-    if (error) {
-      // What a failed instance added is not trusted; the others still run,
-      // so that a person reviewing the post sees what they found.
-      verdict.findings.resize(before);
-      failed = true;
-      record.events.push_back(stage_error(step, post, *error));
-      continue;
-    }
-    step.counters->findings.fetch_add(verdict.findings.size() - before, std::memory_order_relaxed);
-    record.finding_stages.resize(verdict.findings.size(), step.instance);
-  }
+void settle_verdict(Verdict& verdict, const Config& config, bool failed) {
+  verdict.score = 0.0;
   std::optional<Action> forced;
   for (const auto& f : verdict.findings) {
     verdict.score += f.score;
@@ -174,13 +231,54 @@ StageRecord Pipeline::process(const Post& post, const Config& config, const Plug
   else
     verdict.action = std::max(*forced, by_score);
   if (failed && verdict.action == Action::accept) verdict.action = Action::hold;
-  record.events.push_back(
-      {"moderated", "moderate", json::serialize(findings_detail(verdict, record.finding_stages, sp))});
+}
 
-  if (verdict.action == Action::reject) {
-    record.state = state::rejected;
-    return record;
+StageRecord moderate_post(const Post& post, const Config& config,
+                          const std::vector<PluginInstance<Moderator>>& moderators) {
+  StageRecord record;
+  record.post_id = post.id;
+  auto& verdict = record.verdict;
+  // Moderate. A step that throws holds the post for a person: losing it or
+  // letting it through unchecked would both be worse.
+  bool failed = false;
+  for (const auto& step : moderators) {
+    const std::size_t before = verdict.findings.size();
+    const auto error = run_contained(step, [&](Moderator& m) { m.moderate(post, verdict.findings); });
+    if (error) {
+      // What a failed instance added is not trusted; the others still run,
+      // so that a person reviewing the post sees what they found.
+      verdict.findings.resize(before);
+      failed = true;
+      record.events.push_back(stage_error(step, post, *error));
+      continue;
+    }
+    step.counters->findings.fetch_add(verdict.findings.size() - before, std::memory_order_relaxed);
+    record.finding_stages.resize(verdict.findings.size(), step.instance);
   }
+  settle_verdict(verdict, config, failed);
+  alignas(std::max_align_t) unsigned char arena_buffer[4096];
+  json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
+  record.events.push_back(
+      {"moderated", "moderate", json::serialize(findings_detail(verdict, record.finding_stages, &arena))});
+  if (verdict.action == Action::reject) record.state = state::rejected;
+  return record;
+}
+
+StageRecord Pipeline::process(const Post& post, const Config& config, const PluginSet& plugins) {
+  StageRecord record = moderate_post(post, config, plugins.moderators);
+  if (record.verdict.action == Action::reject) return record;
+  after_moderation(post, config, plugins, record);
+  return record;
+}
+
+void Pipeline::after_moderation(const Post& post, const Config& config, const PluginSet& plugins,
+                                StageRecord& record) {
+  // The event details are built and serialised here, then dropped: an arena
+  // on the stack spares the allocator.
+  alignas(std::max_align_t) unsigned char arena_buffer[4096];
+  json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
+  const json::storage_ptr sp(&arena);
+  auto& verdict = record.verdict;
 
   // Triage runs for held posts too: a moderator sees what the need is.
   Triage triage;
@@ -204,7 +302,7 @@ StageRecord Pipeline::process(const Post& post, const Config& config, const Plug
 
   if (verdict.action == Action::hold) {
     record.state = state::held;
-    return record;
+    return;
   }
 
   if (triage.kind != Kind::request) {
@@ -213,7 +311,7 @@ StageRecord Pipeline::process(const Post& post, const Config& config, const Plug
         {"not_routed", "route",
          json::serialize(json::object{{"reason", "only requests are routed; this post's kind is " +
                                                      std::string(to_string(triage.kind))}})});
-    return record;
+    return;
   }
   const RouteDecision decision = route(post, triage, config);
   json::object r(sp);
@@ -224,7 +322,6 @@ StageRecord Pipeline::process(const Post& post, const Config& config, const Plug
   record.state = decision.destinations.empty() ? state::unrouted : state::routed;
   record.events.push_back(
       {record.state == state::routed ? "routed" : "unrouted", "route", json::serialize(r)});
-  return record;
 }
 
 }  // namespace relais::daemon

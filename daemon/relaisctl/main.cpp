@@ -8,6 +8,7 @@
 #include <sstream>
 #include <zmq.hpp>
 
+#include "ctl.hpp"
 #include "protocol.hpp"
 #include "relais/client.hpp"
 
@@ -15,63 +16,16 @@ namespace json = boost::json;
 
 namespace {
 
-struct Options {
-  std::string state_dir = "/var/lib/relais";
-  std::string endpoint;
-  int timeout_ms = 5000;
-  bool as_json = false;
+using relais::ctl::fail;
+using relais::ctl::Options;
+using relais::ctl::query;
+using relais::ctl::read_input;
+using relais::ctl::str;
 
-  std::string ep() const { return endpoint.empty() ? "ipc://" + state_dir + "/ingest.sock" : endpoint; }
-};
-
-int fail(const std::string& reason) {
-  std::cerr << "relaisctl: " << reason << "\n";
-  return 1;
-}
-
-// Sends one query and returns its result, or a one-line reason.
-relais::Expected<json::value> query(const Options& o, const relais::protocol::Query& q) {
-  zmq::context_t ctx(1);
-  zmq::socket_t s(ctx, zmq::socket_type::dealer);
-  s.set(zmq::sockopt::linger, 0);
-  s.connect(o.ep());
-  s.send(zmq::buffer(relais::protocol::encode_query(1, q)), zmq::send_flags::none);
-  zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
-  if (zmq::poll(&item, 1, std::chrono::milliseconds(o.timeout_ms)) == 0) {
-    return relais::Error{"timeout",
-                         "relaisd did not answer at " + o.ep() + " within " + std::to_string(o.timeout_ms) +
-                             " ms (is it running?)",
-                         ""};
-  }
-  zmq::message_t msg;
-  (void)s.recv(msg);
-  auto reply = relais::protocol::parse_reply(msg.to_string_view());
-  if (!reply) return relais::Error{"protocol", "relaisd sent a reply this relaisctl cannot read", ""};
-  if (reply->type != "result") return relais::Error{reply->code, reply->message, reply->field};
-  return json::parse(reply->result_json);
-}
-
-std::string str(const json::value& v) {
-  if (v.is_string()) return std::string(v.get_string());
-  if (v.is_null()) return "-";
-  if (v.is_double()) {
-    std::array<char, 32> buf{};
-    (void)std::snprintf(buf.data(), buf.size(), "%g", v.get_double());
-    return buf.data();
-  }
-  return json::serialize(v);
-}
-
-std::string read_input(const std::string& file) {
-  std::stringstream buffer;
-  if (file == "-") {
-    buffer << std::cin.rdbuf();
-  } else {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw std::runtime_error(file + ": cannot open");
-    buffer << in.rdbuf();
-  }
-  return buffer.str();
+relais::protocol::Query simple_query(std::string what) {
+  relais::protocol::Query q;
+  q.what = std::move(what);
+  return q;
 }
 
 int cmd_submit(const Options& o, const std::string& file) {
@@ -144,7 +98,10 @@ int cmd_submit(const Options& o, const std::string& file) {
 }
 
 int cmd_posts(const Options& o, const std::string& state, int limit) {
-  relais::protocol::Query q{"posts", 0, state, limit};
+  relais::protocol::Query q;
+  q.what = "posts";
+  q.state = state;
+  q.limit = limit;
   auto r = query(o, q);
   if (!r) return fail(r.error().message);
   if (o.as_json) {
@@ -164,7 +121,9 @@ int cmd_posts(const Options& o, const std::string& state, int limit) {
 }
 
 int cmd_show(const Options& o, std::int64_t id) {
-  relais::protocol::Query q{"post", id, "", 1};
+  relais::protocol::Query q;
+  q.what = "post";
+  q.id = id;
   auto r = query(o, q);
   if (!r) return fail(r.error().message);
   if (o.as_json) {
@@ -181,6 +140,14 @@ int cmd_show(const Options& o, std::int64_t id) {
             << "subject: " << str(p.at("subject")) << "\n"
             << "text:\n"
             << str(p.at("text")) << "\n";
+  // Shown only when it differs: what the public sees with the contact
+  // details hidden.
+  if (const auto* pub = p.if_contains("public"); pub != nullptr && pub->at("text") != p.at("text")) {
+    std::cout << "public text:\n" << str(pub->at("text")) << "\n";
+  }
+  if (const auto* first = p.if_contains("duplicate_of")) {
+    std::cout << "duplicate of: post " << str(*first) << " (relaisctl show " << str(*first) << ")\n";
+  }
   for (const auto* key : {"fields", "private"}) {
     const auto& m = p.at(key).as_object();
     if (!m.empty()) std::cout << key << ": " << json::serialize(m) << "\n";
@@ -188,8 +155,12 @@ int cmd_show(const Options& o, std::int64_t id) {
   if (const auto* v = p.if_contains("verdict")) {
     std::cout << "verdict: " << str(v->at("action")) << " score=" << str(v->at("score")) << "\n";
     for (const auto& f : v->at("findings").as_array()) {
-      std::cout << "  finding " << str(f.at("symbol")) << " score=" << str(f.at("score")) << " ("
-                << str(f.at("stage")) << "): " << str(f.at("description")) << "\n";
+      std::cout << "  finding " << str(f.at("symbol")) << " score=" << str(f.at("score"));
+      if (const auto* forced = f.as_object().if_contains("forced")) std::cout << " forced=" << str(*forced);
+      if (const auto* rs = f.as_object().if_contains("redactions")) {
+        std::cout << " redactions=" << rs->as_array().size();
+      }
+      std::cout << " (" << str(f.at("stage")) << "): " << str(f.at("description")) << "\n";
     }
   }
   if (const auto* t = p.if_contains("triage")) std::cout << "triage: " << json::serialize(*t) << "\n";
@@ -215,7 +186,7 @@ void print_tree(const json::value& v, const std::string& prefix) {
 }
 
 int cmd_stats(const Options& o) {
-  auto r = query(o, {"stats", 0, "", 1});
+  auto r = query(o, simple_query("stats"));
   if (!r) return fail(r.error().message);
   if (o.as_json) {
     std::cout << json::serialize(*r) << "\n";
@@ -226,7 +197,7 @@ int cmd_stats(const Options& o) {
 }
 
 int cmd_plugins(const Options& o) {
-  auto r = query(o, {"plugins", 0, "", 1});
+  auto r = query(o, simple_query("plugins"));
   if (!r) return fail(r.error().message);
   if (o.as_json) {
     std::cout << json::serialize(*r) << "\n";
@@ -240,6 +211,14 @@ int cmd_plugins(const Options& o) {
                 str(i.at("abi")).c_str());
   }
   return 0;
+}
+
+// Who a decision is recorded as, unless --by says: the login name.
+std::string default_moderator() {
+  for (const char* var : {"SUDO_USER", "USER", "LOGNAME"}) {
+    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return v;
+  }
+  return "operator";
 }
 
 }  // namespace
@@ -270,6 +249,43 @@ int main(int argc, char** argv) {
   auto* stats = app.add_subcommand("stats", "counters of the store, the daemon and each plugin instance");
   auto* plugins = app.add_subcommand("plugins", "the loaded plugins: instance, kind, version, file, ABI");
 
+  auto* queue = app.add_subcommand("queue", "the held posts waiting for a moderator, with their findings");
+  queue->add_option("--limit", limit, "how many")->check(CLI::Range(1, 10000));
+  std::string by = default_moderator();
+  std::string note;
+  auto* approve = app.add_subcommand("approve", "send a held post on through triage and routing");
+  approve->add_option("ID", id, "post id")->required()->check(CLI::PositiveNumber);
+  approve->add_option("--note", note, "a note kept in the post's trail");
+  approve->add_option("--by", by, "who decides (default: the login name)")->capture_default_str();
+  std::string reason;
+  auto* reject = app.add_subcommand("reject", "end a held post");
+  reject->add_option("ID", id, "post id")->required()->check(CLI::PositiveNumber);
+  reject->add_option("--reason", reason, "why, kept in the post's trail")->required();
+  reject->add_option("--by", by, "who decides (default: the login name)")->capture_default_str();
+  auto* learn = app.add_subcommand("learn", "teach the learning moderators from labelled JSON Lines");
+  learn->add_option("FILE", file, "a file, or - for standard input")->required();
+  learn->add_option("--by", by, "who labelled them (default: the login name)")->capture_default_str();
+
+  relais::ctl::RulesOptions ro;
+  auto* rules = app.add_subcommand("rules", "try moderation rules without touching the running daemon");
+  rules->require_subcommand(1);
+  const auto rules_options = [&](CLI::App* cmd) {
+    cmd->add_option("--config", ro.config, "relaisd's configuration")->capture_default_str();
+    cmd->add_option("--plugin-dir", ro.plugin_dir, "where the plugins are (default: the config's)");
+  };
+  auto* rules_test = rules->add_subcommand("test", "moderate posts from JSON Lines and print each outcome");
+  rules_test->add_option("FILE", file, "posts, one JSON object per line, or - for standard input")
+      ->required();
+  rules_test->add_option("--rules", ro.rules, "candidate rule files instead of the configured ones");
+  rules_options(rules_test);
+  auto* rules_replay = rules->add_subcommand(
+      "replay", "run candidate rules on stored posts; list the posts whose action changes");
+  rules_replay->add_option("--rules", ro.rules, "candidate rule files")->required();
+  rules_replay->add_option("--since", ro.since, "only posts stored in the last DURATION (90m, 24h, 7d)");
+  rules_replay->add_option("--limit", ro.limit, "at most the newest this many posts")
+      ->check(CLI::Range(1, 1000000));
+  rules_options(rules_replay);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -281,6 +297,13 @@ int main(int argc, char** argv) {
     if (show->parsed()) return cmd_show(o, id);
     if (stats->parsed()) return cmd_stats(o);
     if (plugins->parsed()) return cmd_plugins(o);
+    o.state_dir_given = sd->count() > 0;
+    if (queue->parsed()) return relais::ctl::cmd_queue(o, limit);
+    if (approve->parsed()) return relais::ctl::cmd_decide(o, true, id, by, note);
+    if (reject->parsed()) return relais::ctl::cmd_decide(o, false, id, by, reason);
+    if (learn->parsed()) return relais::ctl::cmd_learn(o, file, by);
+    if (rules_test->parsed()) return relais::ctl::cmd_rules_test(o, ro, file);
+    if (rules_replay->parsed()) return relais::ctl::cmd_rules_replay(o, ro);
   } catch (const std::exception& e) {
     return fail(e.what());
   }

@@ -77,9 +77,15 @@ CREATE TABLE findings(
   PRIMARY KEY(post_id, id)
 ) WITHOUT ROWID;
 )sql"},
+    // What a finding hides from the public view, and the post it links to
+    // (a duplicate's first post).
+    {3, R"sql(
+ALTER TABLE findings ADD COLUMN redactions TEXT;
+ALTER TABLE findings ADD COLUMN related_post INTEGER;
+)sql"},
 };
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // An events row of this type holds the events of one pipeline pass, as a JSON
 // array of [type, actor, detail]; reading expands it into those events. The
@@ -214,6 +220,34 @@ std::map<std::string, std::string> json_to_map(const std::string& text) {
     if (kv.value().is_string()) m.emplace(kv.key(), kv.value().get_string());
   }
   return m;
+}
+
+// [[field, offset, length, replacement], ...]; NULL when there are none.
+std::optional<std::string> redactions_to_json(const std::vector<Redaction>& redactions) {
+  if (redactions.empty()) return std::nullopt;
+  json::array a;
+  for (const auto& r : redactions) {
+    a.push_back(json::array{json::value(r.field), json::value(static_cast<std::uint64_t>(r.offset)),
+                            json::value(static_cast<std::uint64_t>(r.length)), json::value(r.replacement)});
+  }
+  return json::serialize(a);
+}
+
+std::vector<Redaction> json_to_redactions(const std::string& text) {
+  std::vector<Redaction> out;
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& item : v.get_array()) {
+    const auto* r = item.if_array();
+    if (r == nullptr || r->size() != 4 || !(*r)[0].is_string() || !(*r)[1].is_number() ||
+        !(*r)[2].is_number() || !(*r)[3].is_string()) {
+      continue;
+    }
+    out.push_back({std::string((*r)[0].get_string()), (*r)[1].to_number<std::size_t>(),
+                   (*r)[2].to_number<std::size_t>(), std::string((*r)[3].get_string())});
+  }
+  return out;
 }
 
 std::string list_to_json(const std::vector<std::string>& list) {
@@ -370,6 +404,33 @@ class SqliteStore final : public Store {
     }
   }
 
+  Expected<bool> decide(const StageRecord& record, std::string_view expected_state) override {
+    if (!writable_) return Error{"storage", "this store connection is read-only", ""};
+    try {
+      exec(db_.get(), "BEGIN IMMEDIATE");
+      try {
+        // Checked inside the transaction: two people deciding at once, or
+        // a decision racing a reload's re-run, cannot both win.
+        Stmt current(db_.get(), "SELECT state FROM outcomes WHERE post_id = ?");
+        current.bind(1, record.post_id);
+        if (!current.step() || current.text(0) != expected_state) {
+          current.reset();
+          exec(db_.get(), "ROLLBACK");
+          return false;
+        }
+        current.reset();
+        apply(record, protocol::now_rfc3339());
+        exec(db_.get(), "COMMIT");
+      } catch (...) {
+        sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+      return true;
+    } catch (const std::exception& e) {
+      return Error{"storage", e.what(), ""};
+    }
+  }
+
   Expected<std::vector<Post>> unfinished(std::int64_t after, std::size_t limit) override {
     try {
       Stmt s(db_.get(),
@@ -458,7 +519,8 @@ class SqliteStore final : public Store {
         sp.triage = t;
       }
       Stmt f(db_.get(),
-             "SELECT stage, symbol, score, description, forced FROM findings WHERE post_id = ? ORDER BY id");
+             "SELECT stage, symbol, score, description, forced, redactions, related_post FROM findings "
+             "WHERE post_id = ? ORDER BY id");
       f.bind(1, id);
       while (f.step()) {
         StoredFinding sf;
@@ -467,6 +529,8 @@ class SqliteStore final : public Store {
         sf.finding.score = f.real(2);
         sf.finding.description = f.text(3);
         if (!f.is_null(4)) sf.finding.forced = parse_action(f.text(4));
+        if (!f.is_null(5)) sf.finding.redactions = json_to_redactions(f.text(5));
+        if (!f.is_null(6)) sf.finding.related_post = f.integer(6);
         if (sp.verdict) sp.verdict->findings.push_back(sf.finding);
         sp.findings.push_back(std::move(sf));
       }
@@ -541,8 +605,8 @@ class SqliteStore final : public Store {
     insert_event_ =
         Stmt(db_.get(), "INSERT INTO events(post_id, id, at, type, actor, detail) VALUES (?,?,?,?,?,?)");
     insert_finding_ = Stmt(db_.get(),
-                           "INSERT INTO findings(post_id, id, stage, symbol, score, description, forced) "
-                           "VALUES (?,?,?,?,?,?,?)");
+                           "INSERT INTO findings(post_id, id, stage, symbol, score, description, forced, "
+                           "redactions, related_post) VALUES (?,?,?,?,?,?,?,?,?)");
     upsert_outcome_ =
         Stmt(db_.get(),
              "INSERT INTO outcomes(post_id, state, action, score, kind, categories, urgency, "
@@ -602,16 +666,25 @@ class SqliteStore final : public Store {
     upsert_outcome_.run();
     for (std::size_t i = 0; i < r.verdict.findings.size(); ++i) {
       const auto& f = r.verdict.findings[i];
+      // Bound without a copy: it must live until run().
+      const auto redactions = redactions_to_json(f.redactions);
+      const auto forced = f.forced ? std::optional<std::string>(to_string(*f.forced)) : std::nullopt;
+      const std::string_view stage = i < r.finding_stages.size() ? std::string_view(r.finding_stages[i]) : "";
       insert_finding_.reset()
           .bind(1, r.post_id)
           .bind(2, ++last_finding_id_)
-          .bind(3, i < r.finding_stages.size() ? r.finding_stages[i] : std::string())
+          .bind(3, stage)
           .bind(4, f.symbol)
           .bind(5, f.score)
           .bind(6, f.description)
-          .bind_optional(7, f.forced ? std::optional<std::string>(std::string(to_string(*f.forced)))
-                                     : std::optional<std::string>())
-          .run();
+          .bind_optional(7, forced)
+          .bind_optional(8, redactions);
+      if (f.related_post > 0) {
+        insert_finding_.bind(9, f.related_post);
+      } else {
+        insert_finding_.bind_optional(9, std::nullopt);
+      }
+      insert_finding_.run();
     }
     if (r.events.empty()) return;
     // The events of one pipeline pass are committed together: they go in one

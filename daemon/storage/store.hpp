@@ -102,6 +102,11 @@ class Store {
   virtual Expected<std::vector<IngestOutcome>> commit(std::span<const Post> posts,
                                                       std::span<const StageRecord> records) = 0;
 
+  // A person's decision about a post in `expected_state` (held): records
+  // the outcome and events of `record` in one transaction, only if the post
+  // is still in that state. false: it was not, and nothing was written.
+  virtual Expected<bool> decide(const StageRecord& record, std::string_view expected_state) = 0;
+
   // Posts the pipeline has not finished, oldest first, with ids above `after`.
   virtual Expected<std::vector<Post>> unfinished(std::int64_t after, std::size_t limit) = 0;
 

@@ -54,10 +54,19 @@ void Writer::record(std::vector<StageRecord> records) {
   wake_.notify_one();
 }
 
+void Writer::decide(StageRecord record, std::string expected_state, DecisionDone done) {
+  {
+    std::lock_guard lock(mutex_);
+    decisions_.push_back({std::move(record), std::move(expected_state), std::move(done)});
+  }
+  wake_.notify_one();
+}
+
 void Writer::run() {
   std::vector<Submission> batch;
   std::vector<Post> posts;
   std::vector<StageRecord> records;
+  std::deque<PendingDecision> decisions;
   unsigned record_failures = 0;
   for (;;) {
     bool stopping = false;
@@ -69,10 +78,15 @@ void Writer::run() {
         wake_.wait_for(lock, std::chrono::milliseconds(200),
                        [&] { return stopping_ || !submissions_.empty(); });
       } else {
-        wake_.wait(lock, [&] { return stopping_ || !submissions_.empty() || !records_.empty(); });
+        wake_.wait(lock, [&] {
+          return stopping_ || !submissions_.empty() || !records_.empty() || !decisions_.empty();
+        });
       }
       stopping = stopping_;
-      if (stopping && submissions_.empty() && records_.empty() && records.empty()) return;
+      if (stopping && submissions_.empty() && records_.empty() && records.empty() && decisions_.empty()) {
+        return;
+      }
+      decisions.swap(decisions_);
       const std::size_t max = config_.get()->batch_max;
       while (!submissions_.empty() && batch.size() < max) {
         batch.push_back(std::move(submissions_.front()));
@@ -149,6 +163,13 @@ void Writer::run() {
     if (!replies.empty()) replies_(std::move(replies));
     pending_ -= answered;
     batch.clear();
+    for (auto& d : decisions) {
+      auto decided = store_.decide(d.record, d.expected_state);
+      if (!decided)
+        log_->error("decision_failed post={} error=\"{}\"", d.record.post_id, decided.error().message);
+      d.done(std::move(decided));
+    }
+    decisions.clear();
   }
 }
 

@@ -57,6 +57,10 @@ class Writer {
 
   void submit(std::vector<Submission> submissions);
   void record(std::vector<StageRecord> records);
+  // A person's decision (Store::decide), in a transaction of its own;
+  // `done` runs on the writer thread once it is committed or refused.
+  using DecisionDone = std::function<void(Expected<bool>)>;
+  void decide(StageRecord record, std::string expected_state, DecisionDone done);
   // Submissions taken but not yet answered.
   std::size_t pending_submissions() const noexcept { return pending_.load(); }
 
@@ -73,6 +77,12 @@ class Writer {
   std::condition_variable wake_;
   std::deque<Submission> submissions_;
   std::vector<StageRecord> records_;
+  struct PendingDecision {
+    StageRecord record;
+    std::string expected_state;
+    DecisionDone done;
+  };
+  std::deque<PendingDecision> decisions_;
   std::atomic<std::size_t> pending_{0};
   bool stopping_ = false;
   std::thread thread_;

@@ -1,5 +1,6 @@
 #include "protocol.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <chrono>
@@ -328,6 +329,54 @@ std::optional<Post> read_post(const json::value* v, const Limits& limits, std::o
   return post;
 }
 
+// [{"post": {...}, "label": "accept" | "reject"}, ...]; a fault names the
+// example: "examples[3].post.text".
+std::vector<Example> read_examples(const json::value* v, const Limits& limits,
+                                   std::optional<Rejection>& fault) {
+  std::vector<Example> out;
+  if (v == nullptr) return out;
+  if (!v->is_array()) {
+    fault = Rejection{std::nullopt, Code::wrong_type, "examples", "must be an array"};
+    return out;
+  }
+  const auto& items = v->get_array();
+  if (items.empty() || items.size() > kMaxExamples) {
+    fault = Rejection{std::nullopt, Code::invalid_value, "examples",
+                      "must hold 1 to " + std::to_string(kMaxExamples) + " examples"};
+    return out;
+  }
+  for (std::size_t i = 0; i < items.size() && !fault; ++i) {
+    const std::string where = "examples[" + std::to_string(i) + "]";
+    if (!items[i].is_object()) {
+      fault = Rejection{std::nullopt, Code::wrong_type, where, "must be an object"};
+      break;
+    }
+    ObjectReader r(items[i].get_object(), where + ".", fault);
+    r.only({"post", "label"});
+    Example example;
+    if (auto label = r.string("label", true, 16)) {
+      const auto action = parse_action(*label);
+      if (!action || *action == Action::hold) {
+        r.fail(Code::invalid_value, "label", "must be accept or reject");
+      } else {
+        example.label = *action;
+      }
+    }
+    if (fault) break;
+    auto post = read_post(r.find("post", true), limits, fault);
+    if (fault) {
+      if (fault->field.empty())
+        fault->field = where + ".post";
+      else if (fault->field.rfind(where, 0) != 0)
+        fault->field = where + "." + fault->field;
+      break;
+    }
+    example.post = std::move(*post);
+    out.push_back(std::move(example));
+  }
+  return out;
+}
+
 json::object header(std::string_view type) {
   json::object o;
   o["v"] = kVersion;
@@ -400,25 +449,40 @@ Request parse_request(std::string_view frame, const Limits& limits) {
     return Ping{*s};
   }
   if (*type == "query") {
-    r.only({"v", "type", "seq", "query", "id", "state", "limit"});
+    r.only({"v", "type", "seq", "query", "id", "state", "limit", "by", "note", "reason", "examples"});
     Query q;
     if (auto what = r.string("query", true, 32)) q.what = *what;
     if (auto id = r.integer("id", false)) q.id = *id;
     if (auto st = r.string("state", false, 32)) q.state = *st;
     if (auto lim = r.integer("limit", false)) q.limit = *lim;
-    if (!fault && q.what != "posts" && q.what != "post" && q.what != "stats" && q.what != "plugins") {
-      r.fail(Code::invalid_value, "query", "must be posts, post, stats or plugins");
+    if (auto by = r.string("by", false, kMaxShortFieldBytes)) q.by = *by;
+    if (auto note = r.string("note", false, kMaxMapValueBytes)) q.note = *note;
+    if (auto reason = r.string("reason", false, kMaxMapValueBytes)) q.reason = *reason;
+    static constexpr std::string_view kQueries[] = {"posts", "post",    "stats",  "plugins",
+                                                    "queue", "approve", "reject", "learn"};
+    if (!fault && std::find(std::begin(kQueries), std::end(kQueries), q.what) == std::end(kQueries)) {
+      r.fail(Code::invalid_value, "query",
+             "must be posts, post, stats, plugins, queue, approve, reject or learn");
     }
     if (!fault && !q.state.empty() && q.state != "received" && q.state != "held" && q.state != "rejected" &&
         q.state != "accepted" && q.state != "routed" && q.state != "unrouted") {
       r.fail(Code::invalid_value, "state", "must be received, held, rejected, accepted, routed or unrouted");
     }
-    if (!fault && q.what == "post" && q.id <= 0) {
-      r.fail(Code::missing_field, "id", "a post query needs a positive id");
+    const bool by_id = q.what == "post" || q.what == "approve" || q.what == "reject";
+    if (!fault && by_id && q.id <= 0) {
+      r.fail(Code::missing_field, "id", "a " + q.what + " query needs a positive id");
+    }
+    const bool decision = q.what == "approve" || q.what == "reject" || q.what == "learn";
+    if (!fault && decision && q.by.find_first_not_of(" \t") == std::string::npos) {
+      r.fail(Code::missing_field, "by", "a " + q.what + " query names the person deciding");
+    }
+    if (!fault && q.what == "reject" && q.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
+      r.fail(Code::missing_field, "reason", "a reject query gives the reason");
     }
     if (!fault && (q.limit < 1 || q.limit > 10000)) {
       r.fail(Code::invalid_value, "limit", "must be between 1 and 10000");
     }
+    if (!fault && q.what == "learn") q.examples = read_examples(r.find("examples", true), limits, fault);
     if (fault) return reject(*fault);
     return QueryRequest{*s, std::move(q)};
   }
@@ -467,6 +531,16 @@ std::string encode_query(std::uint64_t seq, const Query& query) {
   if (query.id > 0) o["id"] = query.id;
   if (!query.state.empty()) o["state"] = query.state;
   o["limit"] = query.limit;
+  if (!query.by.empty()) o["by"] = query.by;
+  if (!query.note.empty()) o["note"] = query.note;
+  if (!query.reason.empty()) o["reason"] = query.reason;
+  if (!query.examples.empty()) {
+    json::array examples;
+    for (const auto& e : query.examples) {
+      examples.push_back(json::object{{"post", post_to_json(e.post)}, {"label", to_string(e.label)}});
+    }
+    o["examples"] = std::move(examples);
+  }
   return json::serialize(o);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "relais/post.hpp"
 
@@ -50,12 +51,27 @@ struct Rejection {
   std::string message;
 };
 
+// A labelled example for the learning moderators (`relaisctl learn`).
+struct Example {
+  Post post;
+  Action label = Action::accept;  // accept: wanted; reject: unwanted
+};
+
 struct Query {
-  std::string what;  // posts | post | stats
+  // Reads: posts | post | stats | plugins | queue.
+  // A moderator's decisions: approve | reject (a held post, by id) | learn.
+  std::string what;
   std::int64_t id = 0;
   std::string state;
   std::int64_t limit = 50;
+  std::string by;                 // approve, reject, learn: the person deciding
+  std::string note;               // approve: optional
+  std::string reason;             // reject: required
+  std::vector<Example> examples;  // learn
 };
+
+// The most examples one learn query carries; relaisctl sends more in several.
+inline constexpr std::size_t kMaxExamples = 500;
 
 struct Submit {
   std::uint64_t seq = 0;

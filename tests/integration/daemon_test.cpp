@@ -48,7 +48,10 @@ class DaemonTest : public ::testing::Test {
   }
 
   json::object query(const std::string& what, std::int64_t id = 0) {
-    relais::protocol::Query q{what, id, "", 100};
+    relais::protocol::Query q;
+    q.what = what;
+    q.id = id;
+    q.limit = 100;
     auto reply = ask(relais::protocol::encode_query(99, q));
     EXPECT_EQ(reply.at("type"), "result") << json::serialize(reply);
     return reply.at("result").as_object();
@@ -146,7 +149,9 @@ TEST_F(DaemonTest, ReqSocketsGetTheirDelimitedReplies) {
   ASSERT_TRUE(req.recv(reply));
   auto ack = json::parse(reply.to_string_view()).as_object();
   EXPECT_EQ(ack.at("status"), "stored");
-  req.send(zmq::buffer(relais::protocol::encode_query(5, {"stats", 0, "", 1})), zmq::send_flags::none);
+  relais::protocol::Query stats;
+  stats.what = "stats";
+  req.send(zmq::buffer(relais::protocol::encode_query(5, stats)), zmq::send_flags::none);
   ASSERT_EQ(zmq::poll(&item, 1, std::chrono::seconds(10)), 1);
   ASSERT_TRUE(req.recv(reply));
   EXPECT_EQ(json::parse(reply.to_string_view()).at("type"), "result");

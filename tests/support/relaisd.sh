@@ -59,3 +59,14 @@ relaisd_start() {
 }
 
 relaisd_alive() { kill -0 "$RELAISD_PID" 2>/dev/null; }
+
+# relaisd_stop: SIGTERM, and wait (10 s at most) until it has exited.
+relaisd_stop() {
+  [[ -n $RELAISD_PID ]] || return 0
+  kill "$RELAISD_PID" 2>/dev/null || true
+  local end=$((SECONDS + 10))
+  while kill -0 "$RELAISD_PID" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done
+  kill -0 "$RELAISD_PID" 2>/dev/null && fail "relaisd did not stop within 10 s of SIGTERM"
+  wait "$RELAISD_PID" 2>/dev/null || true
+  RELAISD_PID=
+}

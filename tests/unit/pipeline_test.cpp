@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -101,6 +103,14 @@ const PluginSet& shipped_plugins() {
 }
 PluginInstance<relais::Moderator> basic_moderator() { return shipped_plugins().moderators.at(0); }
 PluginInstance<relais::Triager> basic_triager() { return shipped_plugins().triagers.at(0); }
+
+// Remembers what it was taught.
+class LearningModerator final : public relais::Moderator {
+ public:
+  void moderate(const Post&, std::vector<Finding>&) override {}
+  void learn(const Post& post, Action decision) override { taught.emplace_back(post.id, decision); }
+  std::vector<std::pair<std::int64_t, Action>> taught;
+};
 
 // Adds a finding, then fails.
 class ThrowingModerator final : public relais::Moderator {
@@ -512,6 +522,111 @@ TEST_F(pipeline_process, StopFinishesTheQueuedPostsWithTheLiveConfig) {
     }
   }
   EXPECT_EQ(ids, (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
+}
+
+// ---------------------------------------------------------------------------
+// A person's decisions
+
+class pipeline_decision : public pipeline_process {
+ protected:
+  void SetUp() override {
+    set.moderators.push_back(moderator("learner", learner));
+    set.triagers.push_back(basic_triager());
+    live.set(config_with(5, 10, "ops-team"));
+    plugins.set(std::make_shared<const PluginSet>(set));
+    pipeline.on_decision([this](StageRecord record, Pipeline::DecisionDone done) {
+      decided.push_back(record);
+      done(commit_answer);
+    });
+    pipeline.start();
+  }
+
+  relais::daemon::Decision held_post(Action action) {
+    relais::daemon::Decision d;
+    d.post = make_post(kRequestText);
+    d.verdict.action = Action::hold;
+    d.verdict.score = 6.0;
+    Triage t;
+    t.kind = Kind::request;
+    t.categories = {"groceries"};
+    d.triage = t;
+    d.action = action;
+    d.by = "alice";
+    d.note = "checked";
+    return d;
+  }
+
+  // Runs the decision and waits until it is answered and the pipeline idle.
+  relais::Expected<bool> decide(relais::daemon::Decision d) {
+    std::promise<relais::Expected<bool>> answered;
+    pipeline.decide(std::move(d), [&](relais::Expected<bool> r) { answered.set_value(std::move(r)); });
+    auto future = answered.get_future();
+    EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    auto result = future.get();
+    pipeline.stop();  // runs what was queued meanwhile: the teaching
+    return result;
+  }
+
+  std::shared_ptr<LearningModerator> learner = std::make_shared<LearningModerator>();
+  std::vector<StageRecord> decided;
+  relais::Expected<bool> commit_answer = true;
+};
+
+TEST_F(pipeline_decision, AnApprovedPostGoesOnThroughTriageAndRouting) {
+  ASSERT_TRUE(decide(held_post(Action::accept)));
+  ASSERT_EQ(decided.size(), 1u);
+  const auto& r = decided[0];
+  EXPECT_EQ(r.post_id, 42);
+  EXPECT_EQ(r.state, "routed");
+  EXPECT_EQ(r.verdict.action, Action::accept);
+  EXPECT_DOUBLE_EQ(r.verdict.score, 6.0);
+  EXPECT_TRUE(r.verdict.findings.empty()) << "the findings are stored already";
+  EXPECT_EQ(event_types(r), (std::vector<std::string>{"approved", "triaged", "routed"}));
+  EXPECT_EQ(r.events[0].actor, "moderator:alice");
+  EXPECT_EQ(detail_of(r, "approved").at("note"), "checked");
+  ASSERT_TRUE(r.triage);
+  EXPECT_EQ(learner->taught, (std::vector<std::pair<std::int64_t, Action>>{{42, Action::accept}}));
+}
+
+TEST_F(pipeline_decision, ARejectedPostEndsAndKeepsItsTriage) {
+  ASSERT_TRUE(decide(held_post(Action::reject)));
+  ASSERT_EQ(decided.size(), 1u);
+  const auto& r = decided[0];
+  EXPECT_EQ(r.state, "rejected");
+  EXPECT_EQ(r.verdict.action, Action::reject);
+  EXPECT_EQ(event_types(r), (std::vector<std::string>{"rejected"}));
+  EXPECT_EQ(r.events[0].actor, "moderator:alice");
+  EXPECT_EQ(detail_of(r, "rejected").at("reason"), "checked");
+  ASSERT_TRUE(r.triage);
+  EXPECT_EQ(r.triage->categories, std::vector<std::string>{"groceries"});
+  EXPECT_EQ(learner->taught, (std::vector<std::pair<std::int64_t, Action>>{{42, Action::reject}}));
+}
+
+TEST_F(pipeline_decision, ADecisionThatWasNotCommittedTeachesNothing) {
+  commit_answer = false;  // someone else decided first
+  auto result = decide(held_post(Action::reject));
+  ASSERT_TRUE(result);
+  EXPECT_FALSE(*result);
+  EXPECT_TRUE(learner->taught.empty());
+
+  commit_answer = relais::Error{"storage", "disk full", ""};
+  pipeline.start();
+  EXPECT_FALSE(decide(held_post(Action::accept)));
+  EXPECT_TRUE(learner->taught.empty());
+}
+
+TEST_F(pipeline_decision, LabelledExamplesAreTaughtInOrder) {
+  Post a = make_post("one");
+  a.id = 1;
+  Post b = make_post("two");
+  b.id = 2;
+  std::promise<std::size_t> learned;
+  pipeline.learn({{a, Action::accept}, {b, Action::reject}}, [&](std::size_t n) { learned.set_value(n); });
+  auto future = learned.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(future.get(), 2u);
+  EXPECT_EQ(learner->taught,
+            (std::vector<std::pair<std::int64_t, Action>>{{1, Action::accept}, {2, Action::reject}}));
 }
 
 }  // namespace

@@ -308,6 +308,30 @@ std::vector<BadCase> bad_cases() {
   // PROTOCOL.md lists the states a posts query takes; a typo must not be
   // answered with an empty list as if no post were in that state.
   query("query_unknown_state", R"("query":"posts","state":"helld")", Code::invalid_value, "state");
+  // The moderators' decisions name who decides; a rejection says why.
+  query("approve_without_id", R"("query":"approve","by":"alice")", Code::missing_field, "id");
+  query("approve_without_by", R"("query":"approve","id":3)", Code::missing_field, "by");
+  query("approve_by_blank", R"("query":"approve","id":3,"by":" ")", Code::missing_field, "by");
+  query("reject_without_reason", R"("query":"reject","id":3,"by":"alice")", Code::missing_field, "reason");
+  query("reject_reason_blank", R"("query":"reject","id":3,"by":"a","reason":"  ")", Code::missing_field,
+        "reason");
+  query("learn_without_examples", R"("query":"learn","by":"a")", Code::missing_field, "examples");
+  query("learn_examples_empty", R"("query":"learn","by":"a","examples":[])", Code::invalid_value, "examples");
+  query("learn_examples_not_array", R"("query":"learn","by":"a","examples":{})", Code::wrong_type,
+        "examples");
+  query(
+      "learn_example_label_hold",
+      R"("query":"learn","by":"a","examples":[{"label":"hold","post":{"source":"s","external_id":"1","text":"x"}}])",
+      Code::invalid_value, "examples[0].label");
+  query(
+      "learn_example_bad_post",
+      R"("query":"learn","by":"a","examples":[{"label":"accept","post":{"source":"s","external_id":"1","text":"x"}},)"
+      R"({"label":"reject","post":{"source":"s","external_id":"2","text":5}}])",
+      Code::wrong_type, "examples[1].post.text");
+  query(
+      "learn_example_unknown_key",
+      R"("query":"learn","by":"a","examples":[{"label":"accept","x":1,"post":{"source":"s","external_id":"1","text":"x"}}])",
+      Code::unknown_field, "examples[0].x");
   return t;
 }
 
@@ -504,7 +528,10 @@ TEST(protocol_request, PingRoundTrips) {
 }
 
 TEST(protocol_request, QueryRoundTrips) {
-  const relais::protocol::Query posts{"posts", 0, "held", 20};
+  relais::protocol::Query posts;
+  posts.what = "posts";
+  posts.state = "held";
+  posts.limit = 20;
   const auto request = relais::protocol::parse_request(relais::protocol::encode_query(4, posts), {});
   const auto* q = std::get_if<relais::protocol::QueryRequest>(&request);
   ASSERT_NE(q, nullptr);
@@ -513,12 +540,50 @@ TEST(protocol_request, QueryRoundTrips) {
   EXPECT_EQ(q->query.state, "held");
   EXPECT_EQ(q->query.limit, 20);
 
-  const relais::protocol::Query one{"post", 1042, "", 1};
+  relais::protocol::Query one;
+  one.what = "post";
+  one.id = 1042;
   const auto request2 = relais::protocol::parse_request(relais::protocol::encode_query(5, one), {});
   const auto* q2 = std::get_if<relais::protocol::QueryRequest>(&request2);
   ASSERT_NE(q2, nullptr);
   EXPECT_EQ(q2->query.what, "post");
   EXPECT_EQ(q2->query.id, 1042);
+}
+
+TEST(protocol_request, DecisionsAndExamplesRoundTrip) {
+  relais::protocol::Query reject;
+  reject.what = "reject";
+  reject.id = 12;
+  reject.by = "alice";
+  reject.reason = "advertising";
+  const auto r1 = relais::protocol::parse_request(relais::protocol::encode_query(6, reject), {});
+  const auto* q1 = std::get_if<relais::protocol::QueryRequest>(&r1);
+  ASSERT_NE(q1, nullptr);
+  EXPECT_EQ(q1->query.what, "reject");
+  EXPECT_EQ(q1->query.id, 12);
+  EXPECT_EQ(q1->query.by, "alice");
+  EXPECT_EQ(q1->query.reason, "advertising");
+
+  relais::protocol::Query learn;
+  learn.what = "learn";
+  learn.by = "bob";
+  relais::Post wanted;
+  wanted.source = "learn";
+  wanted.external_id = "d-1";
+  wanted.text = "je cherche quelqu'un pour mes courses";
+  relais::Post unwanted = wanted;
+  unwanted.external_id = "d-2";
+  unwanted.subject = "Gagnez";
+  unwanted.text = "gagnez 500 euros par jour";
+  learn.examples = {{wanted, relais::Action::accept}, {unwanted, relais::Action::reject}};
+  const auto r2 = relais::protocol::parse_request(relais::protocol::encode_query(7, learn), {});
+  const auto* q2 = std::get_if<relais::protocol::QueryRequest>(&r2);
+  ASSERT_NE(q2, nullptr);
+  ASSERT_EQ(q2->query.examples.size(), 2u);
+  EXPECT_EQ(q2->query.examples[0].label, relais::Action::accept);
+  EXPECT_EQ(q2->query.examples[0].post.text, wanted.text);
+  EXPECT_EQ(q2->query.examples[1].label, relais::Action::reject);
+  EXPECT_EQ(q2->query.examples[1].post.subject, unwanted.subject);
 }
 
 TEST(protocol_request, QueryLimitDefaultsTo50AndTakesItsBounds) {

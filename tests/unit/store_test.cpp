@@ -210,7 +210,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
 // commit
 
 TEST_F(store_sqlite, FreshDatabaseIsAtTheNewestSchema) {
-  EXPECT_EQ(relais::daemon::sqlite_schema_version(), 2);
+  EXPECT_EQ(relais::daemon::sqlite_schema_version(), 3);
   const auto st = stats();
   EXPECT_EQ(st.schema_version, relais::daemon::sqlite_schema_version());
   EXPECT_EQ(st.posts, 0);
@@ -382,6 +382,83 @@ TEST_F(store_sqlite, StageRecordIsReadableThroughGetPost) {
 
   // The post itself is untouched.
   expect_same_post(stored.post, full_post());
+}
+
+// What moderation hides from the public and the post a duplicate links to
+// are kept with their finding.
+TEST_F(store_sqlite, RedactionsAndTheRelatedPostOfAFindingAreKept) {
+  const std::int64_t first = commit_one(make_post("webform", "a"));
+  const std::int64_t id = commit_one(full_post());
+  StageRecord r;
+  r.post_id = id;
+  r.state = "held";
+  r.verdict.action = Action::hold;
+  Finding phone{"PII_PHONE", 0.0, "1 phone number", std::nullopt, {}};
+  phone.redactions = {{"text", 12, 14, "[phone]"}, {"subject", 0, 3, "[x]"}};
+  Finding dup{"DUPLICATE", 0.0, "same need as an earlier post", Action::reject, {}};
+  dup.related_post = first;
+  r.verdict.findings = {phone, dup, Finding{"PLAIN", 1.0, "nothing else", std::nullopt, {}}};
+  r.finding_stages = {"moderate:pii:0", "moderate:dedup:1", "moderate:basic:2"};
+  EXPECT_TRUE(commit({}, {r}).empty());
+
+  const StoredPost stored = get(id);
+  ASSERT_EQ(stored.findings.size(), 3u);
+  const auto& redactions = stored.findings[0].finding.redactions;
+  ASSERT_EQ(redactions.size(), 2u);
+  EXPECT_EQ(redactions[0].field, "text");
+  EXPECT_EQ(redactions[0].offset, 12u);
+  EXPECT_EQ(redactions[0].length, 14u);
+  EXPECT_EQ(redactions[0].replacement, "[phone]");
+  EXPECT_EQ(redactions[1].field, "subject");
+  EXPECT_EQ(stored.findings[0].finding.related_post, 0);
+  EXPECT_EQ(stored.findings[1].finding.related_post, first);
+  EXPECT_EQ(stored.findings[1].stage, "moderate:dedup:1");
+  EXPECT_TRUE(stored.findings[2].finding.redactions.empty());
+}
+
+// A decision is recorded only while the post is in the state the person saw.
+TEST_F(store_sqlite, ADecisionAppliesOnlyToAPostStillInTheExpectedState) {
+  const std::int64_t id = commit_one(make_post("webform", "held-1"));
+  StageRecord held;
+  held.post_id = id;
+  held.state = "held";
+  held.verdict.action = Action::hold;
+  held.verdict.score = 6.0;
+  held.events = {PostEvent{"moderated", "moderate", R"({"action":"hold"})"}};
+  EXPECT_TRUE(commit({}, {held}).empty());
+
+  StageRecord approve;
+  approve.post_id = id;
+  approve.state = "accepted";
+  approve.verdict.action = Action::accept;
+  approve.verdict.score = 6.0;
+  approve.events = {PostEvent{"approved", "moderator:alice", R"({"note":"fine"})"}};
+  auto first = store->decide(approve, "held");
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE(*first);
+
+  StageRecord reject = approve;
+  reject.state = "rejected";
+  reject.verdict.action = Action::reject;
+  reject.events = {PostEvent{"rejected", "moderator:bob", R"({"reason":"spam"})"}};
+  auto second = store->decide(reject, "held");
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_FALSE(*second);
+
+  const StoredPost stored = get(id);
+  EXPECT_EQ(stored.state, "accepted");
+  ASSERT_EQ(stored.events.size(), 3u);
+  EXPECT_EQ(stored.events[2].type, "approved");
+  EXPECT_EQ(stored.events[2].actor, "moderator:alice");
+  EXPECT_DOUBLE_EQ(stored.verdict->score, 6.0);
+
+  // A post the pipeline has not decided about is not held either.
+  const std::int64_t fresh = commit_one(make_post("webform", "fresh"));
+  approve.post_id = fresh;
+  auto unheld = store->decide(approve, "held");
+  ASSERT_TRUE(unheld);
+  EXPECT_FALSE(*unheld);
+  EXPECT_EQ(get(fresh).state, "received");
 }
 
 // One pipeline pass is stored as one row; reading gives back each of its
@@ -766,6 +843,44 @@ TEST(store_migration, Version1DatabaseIsMigratedAndKeepsItsPosts) {
     EXPECT_EQ(std::count(columns.begin(), columns.end(), column), 1) << column;
   }
   EXPECT_EQ(raw.columns("findings").empty(), false);
+}
+
+TEST(store_migration, Version2FindingsGainRedactionsAndARelatedPost) {
+  relais::test::TempDir dir;
+  const auto file = dir / "relais.db";
+  {
+    SqliteOptions v2;
+    v2.migrate_to = 2;
+    auto old = relais::daemon::open_sqlite_store(file, v2);
+    ASSERT_TRUE(old) << old.error().message;
+  }
+  {
+    RawDb raw(file);
+    EXPECT_EQ(raw.integer("PRAGMA user_version"), 2);
+    raw.exec(
+        "INSERT INTO posts(id, source, external_id, channel, sender, subject, text, lang, fields, private, "
+        "received_at, ingested_at) VALUES (3, 'chat', 'c-1', 'chat', 'x', NULL, 'Besoin de pain', 'fr', "
+        "'{}', "
+        "'{}', '2020-03-20T10:00:00Z', '2020-03-20T10:00:01.000Z')");
+    raw.exec("INSERT INTO outcomes(post_id, state, action, score) VALUES (3, 'held', 'hold', 5)");
+    raw.exec(
+        "INSERT INTO findings(post_id, id, stage, symbol, score, description, forced) VALUES "
+        "(3, 1, 'moderate:basic:0', 'SHOUTING', 5, 'capitals', 'hold')");
+  }
+  auto opened = relais::daemon::open_sqlite_store(file, {});
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto got = (*opened)->get_post(3);
+  ASSERT_TRUE(got && got->has_value());
+  ASSERT_EQ((*got)->findings.size(), 1u);
+  EXPECT_EQ((*got)->findings[0].finding.symbol, "SHOUTING");
+  EXPECT_TRUE((*got)->findings[0].finding.redactions.empty());
+  EXPECT_EQ((*got)->findings[0].finding.related_post, 0);
+  opened->reset();
+  RawDb raw(file);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
+  const auto columns = raw.columns("findings");
+  EXPECT_EQ(std::count(columns.begin(), columns.end(), "redactions"), 1);
+  EXPECT_EQ(std::count(columns.begin(), columns.end(), "related_post"), 1);
 }
 
 TEST(store_migration, NewerDatabaseIsRefused) {
