@@ -168,7 +168,10 @@ Status Daemon::reload() {
   Config next = std::move(*loaded);
   // The new plugin set is built beside the running one, which keeps serving
   // until the new one is whole; a plugin refusing its new table keeps both.
-  auto plugins = build_plugin_set(next);
+  // Its instances keep their files where the running ones do: the state
+  // directory changes only with a restart.
+  auto plugins = build_plugin_set(
+      next, {.shadow = false, .moderators_only = false, .state_directory = running->state_dir});
   if (!plugins) {
     ++d.counters.reload_failures;
     d.counters.set_reload_error(plugins.error().message);

@@ -56,8 +56,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     // A plugin's table is the plugin's to validate: each is loaded and
-    // configured as at start-up.
-    auto plugins = relais::daemon::build_plugin_set(*config);
+    // configured as at start-up, in shadow mode, so that a check changes
+    // no plugin's files.
+    auto plugins = relais::daemon::build_plugin_set(
+        *config, {.shadow = true, .moderators_only = false, .state_directory = {}});
     if (!plugins) {
       std::cerr << plugins.error().message << "\n";
       return 1;

@@ -125,6 +125,14 @@ Expected<std::vector<InputPost>> read_posts(const std::string& file, const std::
     }
     p.post = std::get<protocol::Submit>(request).post;
     p.label = label_of(line);
+    if (const auto* labels = line.if_contains("labels"); labels != nullptr && labels->is_object()) {
+      if (const auto* flags = labels->get_object().if_contains("flags");
+          flags != nullptr && flags->is_array()) {
+        for (const auto& f : flags->get_array()) {
+          if (f.is_string()) p.flags.emplace_back(f.get_string());
+        }
+      }
+    }
     out.push_back(std::move(p));
   }
   if (out.empty()) return Error{"input", name + ": no post in the input", ""};

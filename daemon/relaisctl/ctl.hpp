@@ -40,8 +40,9 @@ std::string read_input(const std::string& file);
 struct InputPost {
   std::size_t line = 0;
   Post post;
-  std::optional<Action> label;  // "label", or labels.expected_action of the labelled files
-  std::string id;               // the file's own id, when it has one
+  std::optional<Action> label;     // "label", or labels.expected_action of the labelled files
+  std::string id;                  // the file's own id, when it has one
+  std::vector<std::string> flags;  // labels.flags of the labelled files
 };
 
 // Reads posts in the envelope format (sdk/PROTOCOL.md) or the labelled

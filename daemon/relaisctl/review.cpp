@@ -1,6 +1,7 @@
 // The review queue and the moderators' decisions, carried out by relaisd:
 // it checks that the post is still held, records the decision as an event
 // naming the moderator, and answers once it is committed.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <iostream>
@@ -109,8 +110,11 @@ int cmd_learn(const Options& o, const std::string& file, const std::string& by) 
   };
   for (auto& p : *posts) {
     // Held is not a judgement of the post itself (someone else's phone
-    // number, a rude but genuine need): nothing to learn from it.
-    if (!p.label || *p.label == Action::hold) {
+    // number, a rude but genuine need): nothing to learn from it. Nor is a
+    // duplicate's rejection, which is about where else it was posted: its
+    // words are a genuine need's.
+    const bool duplicate = std::find(p.flags.begin(), p.flags.end(), "duplicate") != p.flags.end();
+    if (!p.label || *p.label == Action::hold || duplicate) {
       ++skipped;
       continue;
     }
@@ -124,7 +128,7 @@ int cmd_learn(const Options& o, const std::string& file, const std::string& by) 
   if (!send()) return 1;
   if (learned == 0) return fail(name + ": no post labelled accept or reject");
   std::cout << "learned " << learned << " posts from " << name;
-  if (skipped > 0) std::cout << "; " << skipped << " without an accept or reject label skipped";
+  if (skipped > 0) std::cout << "; " << skipped << " skipped (held, duplicate or without a label)";
   std::cout << "\n";
   return 0;
 }

@@ -98,16 +98,17 @@ run "$RELAISD_TMP/submit.log" ctl submit "$RELAISD_TMP/e.jsonl"
 wait_state 5 accepted
 ctl show 5 | grep -q "learned accept=1 reject=1" || fail "the moderator was not taught: $(ctl show 5)"
 
-step "relaisctl learn teaches labelled examples; held ones are skipped"
+step "relaisctl learn teaches labelled examples; held ones and duplicates are skipped"
 cat > "$RELAISD_TMP/labelled.jsonl" <<'EOF'
 {"id": "x-1", "channel": "chat", "sender": "a", "received_at": "2020-04-01T08:00:00+02:00", "subject": null, "text": "je fais les courses de mes voisins", "labels": {"expected_action": "accept"}}
 {"id": "x-2", "channel": "email", "sender": "b", "received_at": "2020-04-01T09:00:00+02:00", "subject": "Gagnez", "text": "gagnez de l argent", "labels": {"expected_action": "reject"}}
 {"text": "appelez mon voisin", "label": "hold"}
+{"id": "x-3", "text": "je fais les courses de mes voisins", "labels": {"expected_action": "reject", "flags": ["duplicate"]}}
 {"text": "encore une demande de courses", "label": "accept"}
 EOF
 ctl learn "$RELAISD_TMP/labelled.jsonl" > "$RELAISD_TMP/learn.txt"
 grep -q "learned 3 posts" "$RELAISD_TMP/learn.txt" || fail "learn said: $(cat "$RELAISD_TMP/learn.txt")"
-grep -q "1 without an accept or reject label skipped" "$RELAISD_TMP/learn.txt" || fail "learn said: $(cat "$RELAISD_TMP/learn.txt")"
+grep -q "2 skipped (held, duplicate or without a label)" "$RELAISD_TMP/learn.txt" || fail "learn said: $(cat "$RELAISD_TMP/learn.txt")"
 printf '%s\n' '{"source":"t","external_id":"f","text":"un autre message"}' > "$RELAISD_TMP/f.jsonl"
 run "$RELAISD_TMP/submit.log" ctl submit "$RELAISD_TMP/f.jsonl"
 wait_state 6 accepted
