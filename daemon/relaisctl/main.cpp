@@ -233,6 +233,8 @@ int main(int argc, char** argv) {
   app.add_flag("--json", o.as_json, "print JSON");
   app.set_version_flag("--version", std::string("relaisctl ") + RELAIS_VERSION);
   app.require_subcommand(1);
+  // The global options may follow the command too: relaisctl show 3 --json.
+  app.fallthrough();
 
   std::string file;
   auto* submit = app.add_subcommand("submit", "submit one JSON post or JSON Lines");

@@ -14,6 +14,7 @@
 
 #include "config/config.hpp"
 #include "ctl.hpp"
+#include "log.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugins/host.hpp"
 #include "storage/store.hpp"
@@ -29,6 +30,8 @@ constexpr std::string_view kRulesPlugin = "moderate_rules";
 // The configuration to moderate with: relaisd's, with the candidate rule
 // files in the place of the configured ones.
 Expected<daemon::Config> candidate_config(const Options& o, const RulesOptions& r, daemon::Config* live) {
+  // The plugins' start-up lines would drown the outcomes; warnings still show.
+  daemon::set_log_level("warn");
   daemon::ConfigOverrides overrides;
   if (o.state_dir_given) overrides.state_dir = o.state_dir;
   if (!r.plugin_dir.empty()) overrides.plugin_dir = r.plugin_dir;
