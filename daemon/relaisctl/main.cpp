@@ -216,7 +216,9 @@ int cmd_plugins(const Options& o) {
 // Who a decision is recorded as, unless --by says: the login name.
 std::string default_moderator() {
   for (const char* var : {"SUDO_USER", "USER", "LOGNAME"}) {
-    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return v;
+    // Read before any thread starts.
+    if (const char* v = std::getenv(var); v != nullptr && *v != '\0')
+      return v;  // NOLINT(concurrency-mt-unsafe)
   }
   return "operator";
 }

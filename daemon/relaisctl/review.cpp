@@ -89,7 +89,7 @@ int cmd_learn(const Options& o, const std::string& file, const std::string& by) 
   if (!posts) return fail(posts.error().message);
   const std::string name = file == "-" ? "<stdin>" : file;
   // Sent in parts that stay well under the daemon's message limit.
-  constexpr std::size_t kMaxPartBytes = 128 * 1024;
+  constexpr std::size_t kMaxPartBytes = std::size_t{128} * 1024;
   std::size_t learned = 0;
   std::size_t skipped = 0;
   protocol::Query q;
