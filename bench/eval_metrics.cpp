@@ -45,10 +45,11 @@ Rate over_triaged(const std::vector<Case>& cases, Hit&& hit) {
 FlagMap FlagMap::defaults() {
   FlagMap m;
   for (auto [prefix, flag] :
-       {std::pair{"SCAM_", "scam"}, std::pair{"SPAM_", "spam"}, std::pair{"ABUSE_", "abuse"},
-        std::pair{"HATE_", "abuse"}, std::pair{"THREAT_", "abuse"}, std::pair{"PII_THIRD_PARTY", "pii"},
-        std::pair{"OFF_TOPIC_", "off_topic"}, std::pair{"DUPLICATE", "duplicate"},
-        std::pair{"NEAR_DUPLICATE", "duplicate"}, std::pair{"POSSIBLE_DUPLICATE", "duplicate"}}) {
+       {std::pair{"SCAM_", "scam"}, std::pair{"PHISH_", "scam"}, std::pair{"SPAM_", "spam"},
+        std::pair{"ABUSE_", "abuse"}, std::pair{"HATE_", "abuse"}, std::pair{"THREAT_", "abuse"},
+        std::pair{"PII_THIRD_PARTY", "pii"}, std::pair{"OFF_TOPIC_", "off_topic"},
+        std::pair{"DUPLICATE", "duplicate"}, std::pair{"NEAR_DUPLICATE", "duplicate"},
+        std::pair{"POSSIBLE_DUPLICATE", "duplicate"}}) {
     m.by_prefix_[prefix] = flag;
   }
   return m;

@@ -506,6 +506,8 @@ TEST_F(ShippedRules, SpamIsRejected) {
            "Forward this message to all your contacts, Facebook will start charging tomorrow",
            "PROMO exceptionnelle -50% sur toute la boutique, livraison gratuite, code promo SOLDES50, "
            "offre limitée",
+           "Pizzas livrées sur tout le quartier, commandez au 01 99 00 00 00, code PIZZA pour -15% !",
+           "New phone cases in stock, our shop ships fast, order now before they are gone",
        }) {
     SCOPED_TRACE(text);
     EXPECT_EQ(action(text), Action::reject) << explain(text);
@@ -517,6 +519,10 @@ TEST_F(ShippedRules, AbuseIsHeldOrRejectedWhenExtreme) {
            "Vous êtes vraiment des incapables, bande de connards, personne ne répond jamais",
            "Bande d'abrutis, ça fait trois jours que j'attends",
            "You are useless idiots, nobody ever answers this stupid group",
+           "Arrêtez de pleurnicher toute la journée, vieille bique",
+           "Stop whining every day, you old hag",
+           "Les réfugiés du foyer, c'est à cause des étrangers que tout va mal",
+           "It's their fault, the foreigners brought the virus here",
        }) {
     SCOPED_TRACE(text);
     EXPECT_EQ(action(text), Action::hold) << explain(text);
@@ -526,6 +532,10 @@ TEST_F(ShippedRules, AbuseIsHeldOrRejectedWhenExtreme) {
            "Ces gens-là sont de la vermine, il faut les virer à coups de batte",
            "I know where you live and I'm going to kill you",
            "Those people are vermin, they should all be exterminated",
+           "Les migrants du quartier sont des parasites, faut tous les virer",
+           "The immigrants on our street are filth, kick them out",
+           "Si le gamin du 2e recommence, je le tabasse, on sait où il habite",
+           "If that neighbour complains again I will hurt him",
        }) {
     SCOPED_TRACE(text);
     EXPECT_EQ(action(text), Action::reject) << explain(text);
@@ -540,6 +550,8 @@ TEST_F(ShippedRules, OffTopicIsRejected) {
            "For sale: dining table and six chairs, good condition, £80 ono, collection only",
            "The 5G towers are spreading the virus, wake up people, the plandemic is a hoax",
            "Votez pour notre candidat aux municipales, meeting ce soir, le gouvernement nous ment",
+           "Qui est partant pour un five demain au gymnase ?",
+           "Anyone up for a game of poker on Saturday night?",
        }) {
     SCOPED_TRACE(text);
     EXPECT_EQ(action(text), Action::reject) << explain(text);

@@ -48,6 +48,7 @@ TEST(EvalFlagMap, DefaultsMapByPrefix) {
   EXPECT_EQ(m.flag_of("DUPLICATE"), "duplicate");
   EXPECT_EQ(m.flag_of("NEAR_DUPLICATE"), "duplicate");
   EXPECT_EQ(m.flag_of("POSSIBLE_DUPLICATE"), "duplicate");
+  EXPECT_EQ(m.flag_of("PHISH_BANK_DETAILS"), "scam");
   // The poster's own details are redacted, not a flag.
   EXPECT_EQ(m.flag_of("PII_PHONE"), std::nullopt);
   EXPECT_EQ(m.flag_of("MANY_LINKS"), std::nullopt);
