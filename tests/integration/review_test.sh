@@ -17,6 +17,8 @@ STATE=$RELAISD_TMP/state
 ctl() { "$RELAISCTL" --state-dir "$STATE" "$@"; }
 
 CONFIG="[[moderate]]\nplugin = \"fixture_moderator\"\npath = \"$FIXTURE\"\nscore = 0\nhold_word = \"HOLDME\"\n"
+CONFIG+="[[moderate]]\nplugin = \"moderate_pii\"\n"
+CONFIG+="[[moderate]]\nplugin = \"moderate_dedup\"\n"
 CONFIG+="[[triage]]\nplugin = \"triage_basic\"\n"
 relaisd_start "$STATE" "$CONFIG" --plugin-dir "$PLUGIN_DIR"
 
@@ -129,4 +131,22 @@ relaisd_start "$STATE" "$CONFIG" --plugin-dir "$PLUGIN_DIR"
 [[ $(post_state 1) == unrouted && $(post_state 2) == rejected && $(post_state 4) == held ]] ||
   fail "the decisions did not survive a restart"
 ctl show 1 | grep -q "approved  by moderator:alice" || fail "the approval is gone from post 1's trail"
+step "show: a duplicate names the post it repeats; the public text hides contact details"
+cat > "$RELAISD_TMP/dup.jsonl" <<'EOF'
+{"source":"form","external_id":"h","channel":"webform","text":"Bonjour, mon frigo est en panne depuis lundi et je cherche quelqu'un qui pourrait le réparer cette semaine, vous pouvez m'appeler au 06 39 98 00 17"}
+{"source":"mail","external_id":"i","channel":"email","text":"BONJOUR, mon frigo est en panne depuis lundi et je cherche quelqu'un qui pourrait le reparer cette semaine. Vous pouvez m'appeler au 06 39 98 00 17"}
+EOF
+run "$RELAISD_TMP/submit.log" ctl submit "$RELAISD_TMP/dup.jsonl"
+wait_state 9 rejected
+ctl show 9 > "$RELAISD_TMP/dup.txt"
+grep -q "duplicate of: post 8 (relaisctl show 8)" "$RELAISD_TMP/dup.txt" || fail "no link to the first post: $(cat "$RELAISD_TMP/dup.txt")"
+ctl --json show 8 | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["post"]
+assert "06 39 98 00 17" in p["text"], "the original keeps the number for the destinations"
+assert "06 39 98 00 17" not in p["public"]["text"], p["public"]["text"]
+assert "frigo est en panne" in p["public"]["text"], p["public"]["text"]
+assert "duplicate_of" not in p, p
+' || fail "post 8's public view"
+
 echo "PASS"
