@@ -217,8 +217,8 @@ int cmd_plugins(const Options& o) {
 std::string default_moderator() {
   for (const char* var : {"SUDO_USER", "USER", "LOGNAME"}) {
     // Read before any thread starts.
-    if (const char* v = std::getenv(var); v != nullptr && *v != '\0')
-      return v;  // NOLINT(concurrency-mt-unsafe)
+    // NOLINTNEXTLINE(concurrency-mt-unsafe)
+    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return v;
   }
   return "operator";
 }

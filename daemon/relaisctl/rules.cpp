@@ -89,11 +89,15 @@ std::optional<std::int64_t> parse_duration(const std::string& text) {
 // The UTC timestamp `seconds` ago, written as the store writes ingested_at,
 // so that the two compare as strings.
 std::string utc_ago(std::int64_t seconds) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) - seconds;
+  const auto at = std::chrono::system_clock::now() - std::chrono::seconds(seconds);
+  const std::time_t t = std::chrono::system_clock::to_time_t(at);
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&t, &tm);
-  std::array<char, 32> buf{};
-  (void)std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+  std::array<char, 80> buf{};
+  (void)std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
   return buf.data();
 }
 
