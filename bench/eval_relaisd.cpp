@@ -1,23 +1,16 @@
 #include "eval_relaisd.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
-#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <optional>
-#include <system_error>
 #include <thread>
 #include <zmq.hpp>
 
+#include "child_process.hpp"
 #include "protocol.hpp"
 #include "relais/client.hpp"
 
@@ -41,70 +34,7 @@ std::string tail_of(const fs::path& file, std::size_t bytes = 4000) {
 }
 
 // relaisd as a child process, its output in a log file.
-class Relaisd {
- public:
-  Relaisd(const std::vector<std::string>& argv, fs::path log) : log_(std::move(log)) {
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ < 0) throw RunError(1, "cannot fork: " + std::generic_category().message(errno));
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the evaluation
-      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-  }
-  ~Relaisd() { (void)stop(std::chrono::seconds(5)); }
-  Relaisd(const Relaisd&) = delete;
-  Relaisd& operator=(const Relaisd&) = delete;
-
-  bool running() {
-    if (exited_) return false;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      exited_ = true;
-      status_ = status;
-    }
-    return !exited_;
-  }
-
-  // "exit status 1", "killed by signal 9".
-  std::string how_it_ended() const {
-    if (WIFEXITED(status_)) return "exit status " + std::to_string(WEXITSTATUS(status_));
-    if (WIFSIGNALED(status_)) return "killed by signal " + std::to_string(WTERMSIG(status_));
-    return "status " + std::to_string(status_);
-  }
-
-  // SIGTERM, then SIGKILL after `grace`; whether it ended cleanly.
-  bool stop(std::chrono::seconds grace) {
-    if (!running()) return WIFEXITED(status_) && WEXITSTATUS(status_) == 0;
-    ::kill(pid_, SIGTERM);
-    const auto until = Clock::now() + grace;
-    while (running() && Clock::now() < until) std::this_thread::sleep_for(milliseconds(20));
-    if (running()) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status_, 0);
-      exited_ = true;
-      return false;
-    }
-    return WIFEXITED(status_) && WEXITSTATUS(status_) == 0;
-  }
-
-  const fs::path& log() const { return log_; }
-
- private:
-  fs::path log_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int status_ = 0;
-};
+using Relaisd = relais::bench::ChildProcess;
 
 // A DEALER for pings and operator queries, apart from the client that
 // submits the posts.

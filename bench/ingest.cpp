@@ -40,6 +40,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "child_process.hpp"
 #include "protocol.hpp"
 #include "relais/client.hpp"
 
@@ -223,70 +224,17 @@ class PostMaker {
 // ---------------------------------------------------------------------------
 // Child processes: relaisd and the floor.
 
-class Child {
+// A server with a name for messages, and what it costs, read from /proc.
+class Child : public relais::bench::ChildProcess {
  public:
   Child(std::string name, const std::vector<std::string>& argv, const fs::path& log)
-      : name_(std::move(name)) {
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the bench
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-  }
-  ~Child() {
-    if (running()) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
+      : ChildProcess(argv, log), name_(std::move(name)) {}
 
   const std::string& name() const { return name_; }
-  pid_t pid() const { return pid_; }
-
-  bool running() {
-    if (exited_) return false;
-    int status = 0;
-    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      exited_ = true;
-      status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    return !exited_;
-  }
-
-  // SIGTERM, then SIGKILL after `grace`; the exit status.
-  int stop(std::chrono::seconds grace) {
-    if (!running()) return status_;
-    ::kill(pid_, SIGTERM);
-    const auto until = Clock::now() + grace;
-    while (running() && Clock::now() < until) std::this_thread::sleep_for(milliseconds(20));
-    if (running()) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      exited_ = true;
-      status_ = 128 + SIGKILL;
-    }
-    return status_;
-  }
 
   // User + system CPU seconds of every thread so far.
   double cpu_seconds() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::ifstream in("/proc/" + std::to_string(pid()) + "/stat");
     std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const auto paren = stat.rfind(')');
     if (paren == std::string::npos) return -1;
@@ -302,7 +250,7 @@ class Child {
   // Bytes the process passed to write(2)-like calls so far (/proc/PID/io
   // wchar): its database and WAL writes, and little else; -1: unknown.
   double written_bytes() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/io");
+    std::ifstream in("/proc/" + std::to_string(pid()) + "/io");
     for (std::string key; in >> key;) {
       double value = 0;
       in >> value;
@@ -313,9 +261,6 @@ class Child {
 
  private:
   std::string name_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int status_ = -1;
 };
 
 std::string tail_of(const fs::path& file, std::size_t bytes = 2000) {
@@ -954,8 +899,9 @@ int run_bench(const Options& o) {
     }
     for (auto& s : servers) {
       if (!s.child) continue;
-      const int status = s.child->stop(std::chrono::seconds(60));
-      if (status != 0) std::cerr << s.target << " exited with status " << status << "\n";
+      if (!s.child->stop(std::chrono::seconds(60))) {
+        std::cerr << s.target << " exited with status " << s.child->exit_code() << "\n";
+      }
     }
   } catch (const std::exception& e) {
     std::cerr << "ingest: " << e.what() << "\n";

@@ -37,6 +37,25 @@ Expected<json::value> query(const Options& o, const protocol::Query& q) {
   return json::parse(reply->result_json);
 }
 
+std::optional<int> reported(const Options& o, const Expected<json::value>& answer) {
+  if (!answer) return fail(answer.error().message);
+  if (!o.as_json) return std::nullopt;
+  std::cout << json::serialize(*answer) << "\n";
+  return 0;
+}
+
+Expected<Post> check_post(const std::string& envelope, const std::string& at) {
+  const std::string frame = R"({"v":1,"type":"submit","seq":0,"post":)" + envelope + "}";
+  auto request = protocol::parse_request(frame, {});
+  if (auto* r = std::get_if<protocol::Rejection>(&request)) {
+    return Error{"input",
+                 at + std::string(protocol::code_name(r->code)) + ": " +
+                     (r->field.empty() ? r->message : r->field + ": " + r->message),
+                 r->field};
+  }
+  return std::get<protocol::Submit>(std::move(request)).post;
+}
+
 std::string str(const json::value& v) {
   if (v.is_string()) return std::string(v.get_string());
   if (v.is_null()) return "-";
@@ -113,17 +132,10 @@ Expected<std::vector<InputPost>> read_posts(const std::string& file, const std::
     InputPost p;
     p.line = n;
     if (const auto* id = line.if_contains("id"); id != nullptr && id->is_string()) p.id = id->get_string();
-    const std::string frame =
-        R"({"v":1,"type":"submit","seq":0,"post":)" +
-        json::serialize(post_object(line, source, p.id.empty() ? std::to_string(n) : p.id)) + "}";
-    auto request = protocol::parse_request(frame, {});
-    if (auto* r = std::get_if<protocol::Rejection>(&request)) {
-      return Error{"input",
-                   at + std::string(protocol::code_name(r->code)) + ": " +
-                       (r->field.empty() ? r->message : r->field + ": " + r->message),
-                   r->field};
-    }
-    p.post = std::get<protocol::Submit>(request).post;
+    auto post =
+        check_post(json::serialize(post_object(line, source, p.id.empty() ? std::to_string(n) : p.id)), at);
+    if (!post) return post.error();
+    p.post = std::move(*post);
     p.label = label_of(line);
     if (const auto* labels = line.if_contains("labels"); labels != nullptr && labels->is_object()) {
       if (const auto* flags = labels->get_object().if_contains("flags");

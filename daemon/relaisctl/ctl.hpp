@@ -30,6 +30,15 @@ int fail(const std::string& reason);
 // Sends one query and returns its result, or a one-line reason.
 Expected<boost::json::value> query(const Options& o, const protocol::Query& q);
 
+// What every command does first with a query's answer: a failure is
+// reported (1); with --json the answer is printed as it came (0). Nothing:
+// the command prints it its own way.
+std::optional<int> reported(const Options& o, const Expected<boost::json::value>& answer);
+
+// One post in the envelope format (a JSON object's text), checked with the
+// daemon's own rules; an error starts with `at` ("file:line: ").
+Expected<Post> check_post(const std::string& envelope, const std::string& at);
+
 // A JSON value as one short line: strings bare, null as "-".
 std::string str(const boost::json::value& v);
 

@@ -52,14 +52,9 @@ int cmd_submit(const Options& o, const std::string& file) {
   std::vector<relais::Post> posts;
   for (const auto& [line, doc] : docs) {
     // Validated here with the daemon's own rules, so that errors name the line.
-    const std::string frame = R"({"v":1,"type":"submit","seq":0,"post":)" + doc + "}";
-    auto request = relais::protocol::parse_request(frame, {});
-    if (auto* r = std::get_if<relais::protocol::Rejection>(&request)) {
-      return fail(name + ":" + std::to_string(line) + ": " +
-                  std::string(relais::protocol::code_name(r->code)) + ": " +
-                  (r->field.empty() ? r->message : r->field + ": " + r->message));
-    }
-    posts.push_back(std::get<relais::protocol::Submit>(request).post);
+    auto post = relais::ctl::check_post(doc, name + ":" + std::to_string(line) + ": ");
+    if (!post) return fail(post.error().message);
+    posts.push_back(std::move(*post));
   }
   if (posts.empty()) return fail(name + ": no post in the input");
 
@@ -103,11 +98,7 @@ int cmd_posts(const Options& o, const std::string& state, int limit) {
   q.state = state;
   q.limit = limit;
   auto r = query(o, q);
-  if (!r) return fail(r.error().message);
-  if (o.as_json) {
-    std::cout << json::serialize(*r) << "\n";
-    return 0;
-  }
+  if (auto done = relais::ctl::reported(o, r)) return *done;
   std::printf("%-8s %-10s %-12s %-10s %-8s %-9s %-24s %s\n", "ID", "STATE", "SOURCE", "CHANNEL", "KIND",
               "URGENCY", "AREA", "RECEIVED");
   for (const auto& p : r->at("posts").as_array()) {
@@ -125,11 +116,7 @@ int cmd_show(const Options& o, std::int64_t id) {
   q.what = "post";
   q.id = id;
   auto r = query(o, q);
-  if (!r) return fail(r.error().message);
-  if (o.as_json) {
-    std::cout << json::serialize(*r) << "\n";
-    return 0;
-  }
+  if (auto done = relais::ctl::reported(o, r)) return *done;
   const auto& p = r->at("post").as_object();
   std::cout << "post " << p.at("id").as_int64() << "  state=" << str(p.at("state")) << "\n"
             << "source: " << str(p.at("source")) << "  external_id: " << str(p.at("external_id"))
@@ -187,22 +174,14 @@ void print_tree(const json::value& v, const std::string& prefix) {
 
 int cmd_stats(const Options& o) {
   auto r = query(o, simple_query("stats"));
-  if (!r) return fail(r.error().message);
-  if (o.as_json) {
-    std::cout << json::serialize(*r) << "\n";
-  } else {
-    print_tree(*r, "");
-  }
+  if (auto done = relais::ctl::reported(o, r)) return *done;
+  print_tree(*r, "");
   return 0;
 }
 
 int cmd_plugins(const Options& o) {
   auto r = query(o, simple_query("plugins"));
-  if (!r) return fail(r.error().message);
-  if (o.as_json) {
-    std::cout << json::serialize(*r) << "\n";
-    return 0;
-  }
+  if (auto done = relais::ctl::reported(o, r)) return *done;
   std::printf("%-24s %-9s %-20s %-10s %-48s %s\n", "INSTANCE", "KIND", "PLUGIN", "VERSION", "FILE", "ABI");
   for (const auto& p : r->at("plugins").as_array()) {
     const auto& i = p.as_object();

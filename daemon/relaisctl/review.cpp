@@ -38,11 +38,7 @@ int cmd_queue(const Options& o, int limit) {
   q.what = "queue";
   q.limit = limit;
   auto r = query(o, q);
-  if (!r) return fail(r.error().message);
-  if (o.as_json) {
-    std::cout << json::serialize(*r) << "\n";
-    return 0;
-  }
+  if (auto done = reported(o, r)) return *done;
   const auto& posts = r->at("posts").as_array();
   if (posts.empty()) {
     std::cout << "no post is waiting for a moderator\n";
@@ -74,11 +70,7 @@ int cmd_decide(const Options& o, bool approve, std::int64_t id, const std::strin
   q.by = by;
   (approve ? q.note : q.reason) = text;
   auto r = query(o, q);
-  if (!r) return fail(r.error().message);
-  if (o.as_json) {
-    std::cout << json::serialize(*r) << "\n";
-    return 0;
-  }
+  if (auto done = reported(o, r)) return *done;
   std::cout << "post " << id << (approve ? " approved" : " rejected") << " by " << by << "; it is now "
             << str(r->at("state")) << "\n";
   return 0;

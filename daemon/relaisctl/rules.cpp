@@ -2,11 +2,8 @@
 // the real moderator plugins loaded here as shadow instances (they read
 // their files but change nothing), so that trying a rule never touches the
 // running daemon, its store or the state of its moderators.
-#include <array>
 #include <boost/json.hpp>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -17,6 +14,7 @@
 #include "log.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugins/host.hpp"
+#include "protocol.hpp"
 #include "storage/store.hpp"
 
 namespace relais::ctl {
@@ -84,21 +82,6 @@ std::optional<std::int64_t> parse_duration(const std::string& text) {
     default:
       return std::nullopt;
   }
-}
-
-// The UTC timestamp `seconds` ago, written as the store writes ingested_at,
-// so that the two compare as strings.
-std::string utc_ago(std::int64_t seconds) {
-  const auto at = std::chrono::system_clock::now() - std::chrono::seconds(seconds);
-  const std::time_t t = std::chrono::system_clock::to_time_t(at);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::array<char, 80> buf{};
-  (void)std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
-  return buf.data();
 }
 
 // What moderation decided when the post came in, before any person did.
@@ -179,7 +162,7 @@ int cmd_rules_replay(const Options& o, const RulesOptions& r) {
   if (!r.since.empty()) {
     const auto seconds = parse_duration(r.since);
     if (!seconds) return fail("--since " + r.since + ": expected a number and s, m, h or d, such as 24h");
-    cutoff = utc_ago(*seconds);
+    cutoff = protocol::rfc3339_utc(std::chrono::system_clock::now() - std::chrono::seconds(*seconds));
   }
   auto set =
       daemon::build_plugin_set(*config, {.shadow = true, .moderators_only = true, .state_directory = {}});

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "relais/plugin.hpp"
+#include "table.hpp"
 
 namespace {
 
@@ -835,13 +836,7 @@ class PiiModerator final : public relais::Moderator {
 
 // ---------------------------------------------------------------- factory
 
-template <class T, class Read>
-relais::Status read_into(Read&& read, T& into) {
-  auto value = read();
-  if (!value) return value.error();
-  if (*value) into = **value;
-  return relais::Done{};
-}
+using relais::table::read_into;
 
 class PiiFactory final : public relais::ModeratorFactory {
  public:

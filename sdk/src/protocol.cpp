@@ -137,11 +137,10 @@ bool valid_timestamp(std::string_view s) noexcept {
   return false;
 }
 
-std::string now_rfc3339() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
+std::string rfc3339_utc(std::chrono::system_clock::time_point at) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(at);
   const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+      std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   std::array<char, 80> buf{};
@@ -149,6 +148,8 @@ std::string now_rfc3339() {
                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
   return buf.data();
 }
+
+std::string now_rfc3339() { return rfc3339_utc(std::chrono::system_clock::now()); }
 
 namespace {
 

@@ -2,6 +2,7 @@
 // Shared by the client library and the daemon; not a public header.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -114,5 +115,8 @@ std::optional<Reply> parse_reply(std::string_view frame);
 bool valid_utf8(std::string_view text) noexcept;
 bool valid_timestamp(std::string_view text) noexcept;  // RFC 3339
 std::string now_rfc3339();
+// `at` in UTC, to the millisecond: "2020-04-01T06:12:00.000Z", the form the
+// store writes, so that two of them compare as strings.
+std::string rfc3339_utc(std::chrono::system_clock::time_point at);
 
 }  // namespace relais::protocol
