@@ -248,6 +248,7 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
       data->document = document;
       data->table = &table;
       data->file = file;
+      data->file_name = file.string();
       data->name = name;
       entry.table = std::move(data);
       config.plugins.push_back(std::move(entry));

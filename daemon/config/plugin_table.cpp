@@ -9,6 +9,8 @@ TomlConfigTable::TomlConfigTable(const PluginTableData& data)
 
 std::string_view TomlConfigTable::name() const noexcept { return data_.name; }
 
+std::string_view TomlConfigTable::config_file() const noexcept { return data_.file_name; }
+
 const toml::node* TomlConfigTable::get(std::string_view key) const {
   seen_.emplace(key);
   return data_.table->get(key);

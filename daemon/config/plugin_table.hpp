@@ -20,6 +20,7 @@ struct PluginTableData {
   const toml::table* table = nullptr;           // the entry, `plugin` and `path` included
   std::filesystem::path file;                   // the config file, for positions
   std::string name;                             // "moderate[1]"
+  std::string file_name;                        // `file` as a string, for config_file()
 };
 
 // The keys every entry has, read by the daemon rather than the plugin.
@@ -30,6 +31,7 @@ class TomlConfigTable final : public ConfigTable {
   explicit TomlConfigTable(const PluginTableData& data);
 
   std::string_view name() const noexcept override;
+  std::string_view config_file() const noexcept override;
   Expected<std::optional<std::string>> string(std::string_view key) const override;
   Expected<std::optional<std::int64_t>> integer(std::string_view key) const override;
   Expected<std::optional<double>> number(std::string_view key) const override;

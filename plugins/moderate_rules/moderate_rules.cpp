@@ -31,29 +31,6 @@ struct RulesConfig final : relais::PluginConfig {
   std::size_t files = 0;
 };
 
-// The directory of the config file, read from where an error about the
-// table would point ("file:line:column: name: message", the shape
-// ConfigTable documents). Rule files belong beside relais.toml, and the SDK
-// tells a plugin no other way; empty (the working directory) when the
-// message has another shape.
-fs::path config_directory(const ConfigTable& table) {
-  std::string where = table.error("", "").message;
-  const std::string tail = ": " + std::string(table.name()) + ": ";
-  if (where.size() < tail.size() || where.compare(where.size() - tail.size(), tail.size(), tail) != 0)
-    return {};
-  where.resize(where.size() - tail.size());
-  for (int i = 0; i < 2; ++i) {  // ":column", then ":line"
-    const std::size_t colon = where.rfind(':');
-    if (colon == std::string::npos || colon + 1 == where.size() ||
-        !std::all_of(where.begin() + static_cast<std::ptrdiff_t>(colon) + 1, where.end(),
-                     [](char c) { return c >= '0' && c <= '9'; })) {
-      return {};
-    }
-    where.resize(colon);
-  }
-  return fs::path(where).parent_path();
-}
-
 bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
 // The files of one `rules` entry: a file, or a wildcard in the file name
@@ -110,7 +87,7 @@ class RulesFactory final : public relais::ModeratorFactory {
     if (!*entries || (*entries)->empty()) {
       return table.error("rules", "expected an array of rule files, e.g. rules = [\"rules/*.toml\"]");
     }
-    const fs::path base = config_directory(table);
+    const fs::path base = fs::path(table.config_file()).parent_path();
     std::vector<fs::path> files;
     std::set<fs::path> seen;  // a file named twice (by a wildcard too) is read once
     for (const auto& entry : **entries) {

@@ -84,6 +84,7 @@ class MapTable final : public ConfigTable {
   explicit MapTable(std::map<std::string, Value, std::less<>> values) : values_(std::move(values)) {}
 
   std::string_view name() const noexcept override { return "moderate[0]"; }
+  std::string_view config_file() const noexcept override { return "relais.toml"; }
   Expected<std::optional<std::string>> string(std::string_view key) const override {
     return read<std::string>(key, "a string");
   }

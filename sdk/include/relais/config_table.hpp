@@ -20,6 +20,10 @@ class ConfigTable {
   // Where the table is: "moderate[1]" for the second [[moderate]] entry.
   virtual std::string_view name() const noexcept = 0;
 
+  // The relais.toml the table is in. A file a plugin's table names by a
+  // relative path (a rule file, a lexicon) is relative to its directory.
+  virtual std::string_view config_file() const noexcept = 0;
+
   // Each reader returns nothing when the key is absent, the value when it has
   // the type asked for, and an error (with the value's position) otherwise.
   // Reading a key marks it as known: see finish().

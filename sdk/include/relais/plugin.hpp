@@ -27,7 +27,7 @@
 // Bump on any change to a public header that changes what crosses the plugin
 // boundary (a type's layout, a virtual function, a descriptor field).
 // tests/sdk/abi_lock_test checks sdk/abi.lock against a hash of the headers.
-#define RELAIS_SDK_ABI 3
+#define RELAIS_SDK_ABI 4
 
 #define RELAIS_ABI_STR2(x) #x
 #define RELAIS_ABI_STR(x) RELAIS_ABI_STR2(x)
