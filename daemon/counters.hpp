@@ -22,6 +22,10 @@ struct Counters {
   std::atomic<std::uint64_t> commit_failures{0};
   // pipeline
   std::atomic<std::uint64_t> processed{0};
+  // outbox
+  std::atomic<std::uint64_t> deliveries_delivered{0};
+  std::atomic<std::uint64_t> deliveries_retried{0};
+  std::atomic<std::uint64_t> deliveries_dead{0};
   // configuration
   std::atomic<std::uint64_t> config_generation{1};
   std::atomic<std::uint64_t> reload_failures{0};

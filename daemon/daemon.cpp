@@ -5,16 +5,22 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <optional>
 #include <zmq.hpp>
 
 #include "config/live_config.hpp"
 #include "control/control.hpp"
 #include "counters.hpp"
+#include "http/links.hpp"
+#include "http/server.hpp"
 #include "ingest/ingest.hpp"
 #include "log.hpp"
+#include "outbox/outbox.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugins/host.hpp"
 #include "plugins/sources.hpp"
+#include "router/needs.hpp"
+#include "router/router.hpp"
 #include "storage/writer.hpp"
 
 namespace relais::daemon {
@@ -29,9 +35,14 @@ struct Daemon::Impl {
   // Declaration order is destruction order in reverse: the context outlives
   // every socket, the store outlives the threads that use it.
   zmq::context_t context{1};
+  Router router;
+  std::optional<LinkSigner> links;
   std::unique_ptr<Store> store;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<Writer> writer;
+  std::unique_ptr<NeedTracker> needs;
+  std::unique_ptr<Outbox> outbox;
+  std::unique_ptr<HttpServer> http;
   std::unique_ptr<Control> control;
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<SourceRunner> sources;
@@ -96,10 +107,23 @@ Status Daemon::start() {
     for (auto& p : *chunk) unfinished.push_back(std::move(p));
   }
 
-  d.pipeline = std::make_unique<Pipeline>(d.config, d.plugins, [&d](std::vector<StageRecord> records) {
-    d.counters.processed += records.size();
-    d.writer->record(std::move(records));
-  });
+  // The capacity each destination has used, by day, before this start.
+  auto uses = d.store->capacity_uses();
+  if (!uses) return uses.error();
+  std::vector<CapacityLedger::Use> ledger;
+  for (auto& u : *uses) ledger.push_back({std::move(u.destination), std::move(u.day), u.count});
+  d.router.ledger().load(ledger);
+  auto signer = LinkSigner::open(cfg->state_dir / "link.key");
+  if (!signer) return signer.error();
+  d.links.emplace(std::move(*signer));
+
+  d.pipeline = std::make_unique<Pipeline>(
+      d.config, d.plugins,
+      [&d](std::vector<StageRecord> records) {
+        d.counters.processed += records.size();
+        d.writer->record(std::move(records));
+      },
+      d.router);
   d.pipeline->on_decision([&d](StageRecord record, Pipeline::DecisionDone done) {
     d.writer->decide(std::move(record), std::string(state::held), std::move(done));
   });
@@ -107,14 +131,39 @@ Status Daemon::start() {
   d.writer =
       std::make_unique<Writer>(*d.store, d.config, d.counters, Ingest::reply_sink(d.context, replies),
                                [&d](std::vector<Post> posts) { d.pipeline->enqueue(std::move(posts)); });
+  d.needs = std::make_unique<NeedTracker>(d.config, d.router, *d.writer, system_now);
+  d.outbox = std::make_unique<Outbox>(d.config, d.plugins, *d.writer, d.counters, system_now);
+  d.writer->listen({[&d] { d.outbox->wake(); }, [&d] { d.needs->wake(); },
+                    [&d](std::vector<std::int64_t> offers) { d.needs->match_offers(std::move(offers)); }});
   d.writer->start();
+  if (auto started = d.needs->start(cfg->database()); !started) {
+    stop();
+    return started.error();
+  }
+  // The HTTP endpoint before the outbox: the links in messages need its
+  // address, which a port 0 only gives once bound.
+  std::string base_url = cfg->public_url;
+  if (!cfg->http_listen.empty()) {
+    d.http = std::make_unique<HttpServer>(d.config, *d.needs, *d.links, d.counters, d.plugins, system_now);
+    if (auto started = d.http->start(cfg->http_listen, cfg->database()); !started) {
+      stop();
+      return started.error();
+    }
+    if (base_url.empty()) base_url = "http://" + d.http->address();
+  }
+  d.outbox->set_links(&*d.links, base_url);
+  if (auto started = d.outbox->start(cfg->database()); !started) {
+    stop();
+    return started.error();
+  }
   d.pipeline->start();
   if (!unfinished.empty()) {
     d.log->info("resuming posts={} reason=unfinished_at_last_stop", unfinished.size());
     d.pipeline->enqueue(std::move(unfinished));
   }
   try {
-    d.control = std::make_unique<Control>(d.context, d.config, d.plugins, d.counters, *d.pipeline);
+    d.control =
+        std::make_unique<Control>(d.context, d.config, d.plugins, d.counters, *d.pipeline, *d.needs, *d.writer);
     d.control->start();
     d.ingest = std::make_unique<Ingest>(d.context, d.config, *d.writer, d.counters, replies);
   } catch (const std::exception& e) {
@@ -127,9 +176,12 @@ Status Daemon::start() {
   d.start_sources(*cfg);
   d.running = true;
   const auto set = d.plugins.get();
-  d.log->info("started version={} state_dir={} schema={} sources={} moderators={} triagers={} sinks={}",
-              RELAIS_VERSION, cfg->state_dir.string(), sqlite_schema_version(), set->sources.size(),
-              set->moderators.size(), set->triagers.size(), set->sinks.size());
+  d.log->info(
+      "started version={} state_dir={} schema={} sources={} moderators={} triagers={} sinks={} destinations={} "
+      "http={}",
+      RELAIS_VERSION, cfg->state_dir.string(), sqlite_schema_version(), set->sources.size(), set->moderators.size(),
+      set->triagers.size(), set->sinks.size(), cfg->network->destinations.size(),
+      d.http ? d.http->address() : std::string("off"));
   return Done{};
 }
 
@@ -142,13 +194,23 @@ void Daemon::stop() {
   // No query reaches control any more; a decision it waits for is still
   // carried out by the pipeline and the writer.
   if (d.control) d.control->stop();
-  // In-flight posts finish their stages, then every outcome is committed.
+  if (d.http) d.http->stop();
+  // In-flight posts finish their stages, and their outcomes are committed
+  // before the need tracker stops: it still matches the offers among them.
   if (d.pipeline) d.pipeline->stop();
+  if (d.writer) d.writer->flush();
+  if (d.needs) d.needs->stop();
+  // Attempts under way end and their outcomes are committed; rows not
+  // attempted stay pending for the next start.
+  if (d.outbox) d.outbox->stop();
   if (d.writer) d.writer->stop();
   d.sources.reset();
   d.ingest.reset();
   d.control.reset();
+  d.http.reset();
   d.writer.reset();
+  d.outbox.reset();
+  d.needs.reset();
   d.pipeline.reset();
   d.store.reset();
   if (d.running) d.log->info("stopped");

@@ -7,120 +7,15 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+
 #include "config/plugin_table.hpp"
+#include "config/toml_reader.hpp"
 
 namespace relais::daemon {
 namespace {
 
-std::string where(const std::filesystem::path& file, const toml::source_region& region) {
-  return file.string() + ":" + std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column);
-}
-
-// Reads one table; every key must be consumed, so a typo is an error.
-class TableReader {
- public:
-  TableReader(const toml::table& table, std::string name, const std::filesystem::path& file,
-              std::optional<Error>& fault)
-      : table_(table), name_(std::move(name)), file_(file), fault_(fault) {}
-
-  void fail(const toml::node& node, std::string_view key, const std::string& expected) {
-    fail_at(node.source(), key, expected);
-  }
-
-  void fail_at(const toml::source_region& region, std::string_view key, const std::string& expected) {
-    if (fault_) return;
-    fault_ = Error{"config", where(file_, region) + ": " + qualified(key) + ": " + expected, qualified(key)};
-  }
-
-  std::string qualified(std::string_view key) const {
-    return name_.empty() ? std::string(key) : name_ + "." + std::string(key);
-  }
-
-  const toml::node* get(std::string_view key) {
-    seen_.insert(std::string(key));
-    return table_.get(key);
-  }
-
-  void string(std::string_view key, std::string& out, const std::set<std::string>& allowed = {}) {
-    const auto* node = get(key);
-    if (node == nullptr) return;
-    const auto* v = node->as_string();
-    if (v == nullptr) return fail(*node, key, "expected a string");
-    if (!allowed.empty() && allowed.count(v->get()) == 0) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      return fail(*node, key, "expected one of " + list + ", got \"" + v->get() + "\"");
-    }
-    out = v->get();
-  }
-
-  void path(std::string_view key, std::filesystem::path& out) {
-    std::string s;
-    const auto* node = table_.get(key);
-    string(key, s);
-    if (node != nullptr && node->is_string()) {
-      if (s.empty()) return fail(*node, key, "expected a non-empty path");
-      out = s;
-    }
-  }
-
-  void size(std::string_view key, std::size_t& out, std::int64_t min, std::int64_t max) {
-    const auto* node = get(key);
-    if (node == nullptr) return;
-    const auto* v = node->as_integer();
-    if (v == nullptr) return fail(*node, key, "expected an integer");
-    if (v->get() < min || v->get() > max) {
-      return fail(*node, key,
-                  "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) +
-                      ", got " + std::to_string(v->get()));
-    }
-    out = static_cast<std::size_t>(v->get());
-  }
-
-  void number(std::string_view key, double& out, double min) {
-    const auto* node = get(key);
-    if (node == nullptr) return;
-    double value = 0;
-    if (const auto* f = node->as_floating_point())
-      value = f->get();
-    else if (const auto* i = node->as_integer())
-      value = static_cast<double>(i->get());
-    else
-      return fail(*node, key, "expected a number");
-    if (!std::isfinite(value)) return fail(*node, key, "expected a finite number");
-    if (value < min) return fail(*node, key, "expected a number of at least " + std::to_string(min));
-    out = value;
-  }
-
-  void strings(std::string_view key, std::vector<std::string>& out) {
-    const auto* node = get(key);
-    if (node == nullptr) return;
-    const auto* arr = node->as_array();
-    if (arr == nullptr) return fail(*node, key, "expected an array of strings");
-    out.clear();
-    for (const auto& item : *arr) {
-      const auto* s = item.as_string();
-      if (s == nullptr) return fail(item, key, "expected an array of strings");
-      out.push_back(s->get());
-    }
-  }
-
-  void finish() {
-    for (const auto& [key, node] : table_) {
-      if (seen_.count(std::string(key.str())) == 0) {
-        // The key's own position: the value may be lines away.
-        fail_at(key.source(), key.str(), "unknown key");
-      }
-    }
-  }
-
- private:
-  const toml::table& table_;
-  std::string name_;
-  const std::filesystem::path& file_;
-  std::optional<Error>& fault_;
-  std::set<std::string> seen_;
-};
+using toml_reader::TableReader;
+using toml_reader::where;
 
 bool valid_plugin_name(std::string_view name) {
   return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
@@ -199,7 +94,73 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
       }
     }
   });
-  section("routing", [&](TableReader& r, const toml::table&) { r.string("fallback", config.fallback); });
+  const toml::node* network_node = nullptr;
+  section("routing", [&](TableReader& r, const toml::table& t) {
+    network_node = t.get("network");
+    r.path("network", config.network_file);
+    if (const auto* node = t.get("urgent_copy")) {
+      std::vector<std::string> names;
+      r.strings("urgent_copy", names);
+      config.urgent_copy.clear();
+      for (const auto& n : names) {
+        if (auto u = parse_urgency(n)) {
+          config.urgent_copy.push_back(*u);
+        } else {
+          r.fail(*node, "urgent_copy", "expected urgencies among low, normal, high, critical, got \"" + n + "\"");
+        }
+      }
+    }
+    r.duration("offer_window", config.offer_window, std::chrono::minutes(1), std::chrono::hours(24 * 366));
+  });
+  std::vector<const toml::table*> moderator_entries;
+  std::string moderators_where;
+  section("escalation", [&](TableReader& r, const toml::table&) {
+    if (const auto* timeouts = r.table("claim_timeout")) {
+      TableReader tr(*timeouts, "escalation.claim_timeout", file, fault);
+      for (auto u : {Urgency::low, Urgency::normal, Urgency::high, Urgency::critical}) {
+        tr.duration(to_string(u), config.claim_timeout[static_cast<std::size_t>(u)], std::chrono::seconds(1),
+                    std::chrono::hours(24 * 366));
+      }
+      tr.finish();
+    }
+    moderator_entries = r.tables("moderators");
+    moderators_where = r.qualified("moderators");
+    r.string("moderators_lang", config.moderators_lang, {"en", "fr"});
+  });
+  section("outbox", [&](TableReader& r, const toml::table& t) {
+    std::int64_t attempts = config.max_attempts;
+    r.integer("max_attempts", attempts, 1, 1000);
+    config.max_attempts = static_cast<unsigned>(attempts);
+    r.duration("retry_min", config.retry_min, std::chrono::milliseconds(1), std::chrono::hours(24));
+    r.duration("retry_max", config.retry_max, std::chrono::milliseconds(1), std::chrono::hours(24 * 7));
+    r.number("retry_jitter", config.retry_jitter, 0.0, 1.0);
+    if (config.retry_max < config.retry_min) {
+      const auto* node = t.get("retry_max");
+      r.fail(node != nullptr ? *node : *t.get("retry_min"), node != nullptr ? "retry_max" : "retry_min",
+             "expected retry_max not below retry_min");
+    }
+  });
+  section("http", [&](TableReader& r, const toml::table& t) {
+    r.string("listen", config.http_listen);
+    if (const auto* node = t.get("listen"); node != nullptr && !config.http_listen.empty()) {
+      const auto colon = config.http_listen.rfind(':');
+      const bool port_ok = colon != std::string::npos && colon + 1 < config.http_listen.size() &&
+                           config.http_listen.size() - colon <= 6 &&
+                           std::all_of(config.http_listen.begin() + static_cast<std::ptrdiff_t>(colon) + 1,
+                                       config.http_listen.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (!port_ok || colon == 0 || std::stoul(config.http_listen.substr(colon + 1)) > 65535) {
+        r.fail(*node, "listen", "expected ADDRESS:PORT such as \"127.0.0.1:8080\" (port 0: any free port)");
+      }
+    }
+    r.string("public_url", config.public_url);
+    if (const auto* node = t.get("public_url"); node != nullptr && !config.public_url.empty() &&
+                                               config.public_url.rfind("http://", 0) != 0 &&
+                                               config.public_url.rfind("https://", 0) != 0) {
+      r.fail(*node, "public_url", "expected an http:// or https:// URL");
+    }
+    while (!config.public_url.empty() && config.public_url.back() == '/') config.public_url.pop_back();
+    r.duration("link_ttl", config.link_ttl, std::chrono::minutes(1), std::chrono::hours(24 * 366));
+  });
   section("plugins", [&](TableReader& r, const toml::table& t) {
     r.path("directory", config.plugin_dir);
     std::size_t min_ms = static_cast<std::size_t>(config.source_restart_min.count());
@@ -244,7 +205,25 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
             *table.get("plugin"), "plugin",
             "expected a plugin name of lowercase letters, digits, '_' and '-', got \"" + entry.plugin + "\"");
       }
+      if (kind == PluginKind::sink) {
+        r.string("name", entry.name);
+        if (table.get("name") == nullptr) {
+          entry.name = entry.plugin.rfind("sink_", 0) == 0 ? entry.plugin.substr(5) : entry.plugin;
+        } else if (!valid_plugin_name(entry.name)) {
+          r.fail(*table.get("name"), "name",
+                 "expected a name of lowercase letters, digits, '_' and '-', got \"" + entry.name + "\"");
+        }
+        // Two entries of one plugin may both go by its default name, as
+        // long as no destination names it; two names given must differ.
+        for (const auto& other : config.plugins) {
+          if (other.kind == PluginKind::sink && other.name == entry.name && table.get("name") != nullptr) {
+            r.fail(*table.get("name"), "name",
+                   "two [[sink]] entries are named \"" + entry.name + "\": give one of them another `name`");
+          }
+        }
+      }
       auto data = std::make_shared<PluginTableData>();
+      if (kind == PluginKind::sink) data->daemon_keys.insert("name");
       data->document = document;
       data->table = &table;
       data->file = file;
@@ -255,6 +234,43 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
     }
   }
   top.finish();
+  if (fault) return *fault;
+
+  // The network file, once the sinks its destinations name are known.
+  std::vector<std::string> sink_names;
+  for (const auto& e : config.plugins) {
+    if (e.kind == PluginKind::sink) sink_names.push_back(e.name);
+  }
+  if (!config.network_file.empty()) {
+    if (config.network_file.is_relative()) config.network_file = file.parent_path() / config.network_file;
+    auto network = load_network(config.network_file, sink_names);
+    if (!network) {
+      if (network_node != nullptr && network.error().code == "open") {
+        // The file itself could not be read: point at the key naming it.
+        return Error{"config", where(file, network_node->source()) + ": routing.network: " + network.error().message,
+                     "routing.network"};
+      }
+      return network.error();
+    }
+    config.network = std::move(*network);
+  }
+  for (std::size_t i = 0; i < moderator_entries.size(); ++i) {
+    TableReader r(*moderator_entries[i], moderators_where + "[" + std::to_string(i) + "]", file, fault);
+    DeliverEntry e;
+    r.required_string("sink", e.sink);
+    const auto named = std::count(sink_names.begin(), sink_names.end(), e.sink);
+    if (!e.sink.empty() && named == 0) {
+      r.fail(*moderator_entries[i]->get("sink"), "sink", "no [[sink]] entry is named \"" + e.sink + "\"");
+    } else if (named > 1) {
+      r.fail(*moderator_entries[i]->get("sink"), "sink",
+             "two [[sink]] entries are named \"" + e.sink + "\": give them a `name` each");
+    }
+    r.required_string("to", e.to);
+    e.where = r.position("to");
+    r.string("secret", e.secret);
+    r.finish();
+    config.moderators.push_back(std::move(e));
+  }
   if (fault) return *fault;
 
   if (!overrides.state_dir.empty()) config.state_dir = overrides.state_dir;
@@ -319,6 +335,13 @@ std::filesystem::path PluginEntry::file(const std::filesystem::path& directory) 
   return path.empty() ? directory / (plugin + ".so") : path;
 }
 
+const PluginEntry* Config::sink_named(std::string_view name) const {
+  for (const auto& e : plugins) {
+    if (e.kind == PluginKind::sink && e.name == name) return &e;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> restart_only_changes(const Config& running, const Config& loaded) {
   std::vector<std::string> keys;
   if (running.state_dir != loaded.state_dir) keys.emplace_back("daemon.state_dir");
@@ -326,6 +349,7 @@ std::vector<std::string> restart_only_changes(const Config& running, const Confi
   if (running.backend != loaded.backend) keys.emplace_back("storage.backend");
   if (running.db_path != loaded.db_path) keys.emplace_back("storage.path");
   if (running.synchronous != loaded.synchronous) keys.emplace_back("storage.synchronous");
+  if (running.http_listen != loaded.http_listen) keys.emplace_back("http.listen");
   return keys;
 }
 

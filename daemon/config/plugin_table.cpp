@@ -5,7 +5,9 @@
 namespace relais::daemon {
 
 TomlConfigTable::TomlConfigTable(const PluginTableData& data)
-    : data_(data), seen_(kPluginEntryKeys.begin(), kPluginEntryKeys.end()) {}
+    : data_(data), seen_(kPluginEntryKeys.begin(), kPluginEntryKeys.end()) {
+  seen_.insert(data.daemon_keys.begin(), data.daemon_keys.end());
+}
 
 std::string_view TomlConfigTable::name() const noexcept { return data_.name; }
 

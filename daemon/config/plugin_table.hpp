@@ -21,6 +21,8 @@ struct PluginTableData {
   std::filesystem::path file;                   // the config file, for positions
   std::string name;                             // "moderate[1]"
   std::string file_name;                        // `file` as a string, for config_file()
+  // Keys of the entry the daemon reads beyond kPluginEntryKeys (a sink's `name`).
+  std::set<std::string, std::less<>> daemon_keys;
 };
 
 // The keys every entry has, read by the daemon rather than the plugin.

@@ -8,9 +8,11 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "control/routing_queries.hpp"
 #include "ingest/ingest.hpp"
 #include "log.hpp"
 #include "pipeline/pipeline.hpp"
+#include "privacy.hpp"
 #include "protocol.hpp"
 #include "storage/store.hpp"
 
@@ -36,30 +38,6 @@ json::value parse_or_string(const std::string& text) {
   boost::system::error_code ec;
   auto v = json::parse(text, ec);
   return ec ? json::value(text) : v;
-}
-
-// A field as the public sees it: every redaction of the field applied,
-// the first of two overlapping ones winning.
-std::string redacted(const std::string& original, const std::vector<StoredFinding>& findings,
-                     std::string_view field) {
-  std::vector<const Redaction*> spans;
-  for (const auto& f : findings) {
-    for (const auto& r : f.finding.redactions) {
-      if (r.field == field && r.length > 0 && r.offset + r.length <= original.size()) spans.push_back(&r);
-    }
-  }
-  std::stable_sort(spans.begin(), spans.end(),
-                   [](const auto* a, const auto* b) { return a->offset < b->offset; });
-  std::string out;
-  std::size_t at = 0;
-  for (const auto* r : spans) {
-    if (r->offset < at) continue;
-    out.append(original, at, r->offset - at);
-    out += r->replacement;
-    at = r->offset + r->length;
-  }
-  out.append(original, at, std::string::npos);
-  return out;
 }
 
 std::int64_t duplicate_of(const StoredPost& sp) {
@@ -185,13 +163,16 @@ struct Control::Impl {
   const LivePlugins& plugins;
   Counters& counters;
   Pipeline& pipeline;
+  NeedTracker& needs;
+  Writer& writer;
   std::shared_ptr<spdlog::logger> log = component_logger("control");
   std::unique_ptr<Store> store;
   std::thread thread;
   const std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 
-  Impl(zmq::context_t& ctx, const LiveConfig& cfg, const LivePlugins& p, Counters& c, Pipeline& pl)
-      : context(ctx), config(cfg), plugins(p), counters(c), pipeline(pl) {}
+  Impl(zmq::context_t& ctx, const LiveConfig& cfg, const LivePlugins& p, Counters& c, Pipeline& pl, NeedTracker& n,
+       Writer& w)
+      : context(ctx), config(cfg), plugins(p), counters(c), pipeline(pl), needs(n), writer(w) {}
 
   // How long a decision may take to be carried out and committed.
   static constexpr std::chrono::seconds kDecisionTimeout{30};
@@ -268,6 +249,7 @@ struct Control::Impl {
   }
 
   Expected<json::value> answer(const protocol::Query& q) {
+    if (RoutingQueries::handles(q.what)) return RoutingQueries{*store, needs, writer}.answer(q);
     if (q.what == "queue") return queue(q);
     if (q.what == "approve" || q.what == "reject") return decide(q);
     if (q.what == "learn") return learn(q);
@@ -292,7 +274,7 @@ struct Control::Impl {
     json::object by_source;
     for (const auto& [k, v] : st->by_source) by_source[k] = v;
     json::object rejected;
-    for (std::size_t i = 0; i <= static_cast<std::size_t>(protocol::Code::unavailable); ++i) {
+    for (std::size_t i = 0; i <= static_cast<std::size_t>(protocol::Code::conflict); ++i) {
       if (auto n = counters.rejected_by_code[i].load(); n > 0) {
         rejected[protocol::code_name(static_cast<protocol::Code>(i))] = n;
       }
@@ -319,6 +301,10 @@ struct Control::Impl {
         {"storage",
          {{"commits", counters.commits.load()}, {"commit_failures", counters.commit_failures.load()}}},
         {"pipeline", {{"processed", counters.processed.load()}}},
+        {"outbox",
+         {{"delivered", counters.deliveries_delivered.load()},
+          {"retried", counters.deliveries_retried.load()},
+          {"dead_lettered", counters.deliveries_dead.load()}}},
         {"plugins", plugin_counters_json(*plugins.get())},
         {"config",
          {{"file", cfg->file.string()},
@@ -351,8 +337,11 @@ struct Control::Impl {
           reply = protocol::encode_result(q->seq, json::serialize(*result));
         } else {
           const auto& c = result.error().code;
-          const auto code = c == "not_found" || c == "not_held" ? protocol::Code::invalid_value
-                                                                : protocol::Code::unavailable;
+          auto code = protocol::Code::unavailable;
+          if (c == "not_found") code = protocol::Code::not_found;
+          if (c == "not_held" || c == "invalid_value") code = protocol::Code::invalid_value;
+          if (c == "forbidden") code = protocol::Code::forbidden;
+          if (c == "conflict") code = protocol::Code::conflict;
           reply = protocol::encode_nack({q->seq, code, result.error().field, result.error().message});
         }
       } catch (const std::exception& e) {
@@ -367,8 +356,8 @@ struct Control::Impl {
 };
 
 Control::Control(zmq::context_t& context, const LiveConfig& config, const LivePlugins& plugins,
-                 Counters& counters, Pipeline& pipeline)
-    : impl_(std::make_unique<Impl>(context, config, plugins, counters, pipeline)) {}
+                 Counters& counters, Pipeline& pipeline, NeedTracker& needs, Writer& writer)
+    : impl_(std::make_unique<Impl>(context, config, plugins, counters, pipeline, needs, writer)) {}
 
 Control::~Control() { stop(); }
 

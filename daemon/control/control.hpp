@@ -1,5 +1,6 @@
 // control: answers the operator's queries (posts, one post with its trail,
-// the review queue, stats, the loaded plugins) on its own thread and its own
+// the review queue, needs, the outbox, stats, the loaded plugins) and the
+// destinations' claims, declines and resolutions on its own thread and its own
 // read-only store connection, so that a slow query never holds up ingest;
 // and takes the moderators' decisions (approve, reject, learn), which it
 // hands to the pipeline and answers once they are committed.
@@ -20,11 +21,13 @@ class context_t;
 namespace relais::daemon {
 
 class Pipeline;
+class NeedTracker;
+class Writer;
 
 class Control {
  public:
   Control(zmq::context_t& context, const LiveConfig& config, const LivePlugins& plugins, Counters& counters,
-          Pipeline& pipeline);
+          Pipeline& pipeline, NeedTracker& needs, Writer& writer);
   ~Control();
   Control(const Control&) = delete;
   Control& operator=(const Control&) = delete;

@@ -7,14 +7,22 @@
 
 #include <boost/json.hpp>
 
+#include "clock.hpp"
 #include "log.hpp"
-#include "router/router.hpp"
+#include "router/dispatch.hpp"
 
 namespace relais::daemon {
 namespace json = boost::json;
 
-Pipeline::Pipeline(const LiveConfig& config, const LivePlugins& plugins, RecordSink sink)
-    : config_(config), plugins_(plugins), sink_(std::move(sink)), log_(component_logger("pipeline")) {}
+Instant system_now() { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
+
+Pipeline::Pipeline(const LiveConfig& config, const LivePlugins& plugins, RecordSink sink, Router& router, Clock now)
+    : config_(config),
+      plugins_(plugins),
+      sink_(std::move(sink)),
+      router_(router),
+      now_(std::move(now)),
+      log_(component_logger("pipeline")) {}
 
 Pipeline::~Pipeline() { stop(); }
 
@@ -307,21 +315,33 @@ void Pipeline::after_moderation(const Post& post, const Config& config, const Pl
 
   if (triage.kind != Kind::request) {
     record.state = state::accepted;
-    record.events.push_back(
-        {"not_routed", "route",
-         json::serialize(json::object{{"reason", "only requests are routed; this post's kind is " +
-                                                     std::string(to_string(triage.kind))}})});
+    const std::string reason = triage.kind == Kind::offer
+                                   ? "offers are not routed: they are matched with open requests"
+                                   : "only requests are routed; this post's kind is " + std::string(to_string(triage.kind));
+    record.events.push_back({"not_routed", "route", json::serialize(json::object{{"reason", reason}})});
     return;
   }
-  const RouteDecision decision = route(post, triage, config);
-  json::object r(sp);
-  json::array dests(sp);
-  for (const auto& d : decision.destinations) dests.emplace_back(d);
-  r["destinations"] = std::move(dests);
-  r["reason"] = decision.reason;
-  record.state = decision.destinations.empty() ? state::unrouted : state::routed;
-  record.events.push_back(
-      {record.state == state::routed ? "routed" : "unrouted", "route", json::serialize(r)});
+  route(post, triage, config, record);
+}
+
+void Pipeline::route(const Post& post, const Triage& triage, const Config& config, StageRecord& record) {
+  // The policy reads the time the source received the post: a need that
+  // came in at 19:55 was for the pool open until 20:00, even if the
+  // pipeline reaches it a little later. Timers start from now.
+  const Instant now = now_();
+  const Instant received = timestamp::post_time(post.received_at, now);
+  const RoutingPolicy policy{*config.network, config.urgent_copy};
+  const auto decision = router_.route(policy, triage, received);
+  auto dispatch = dispatch_route(config, decision, post.id, triage.urgency, received, now);
+  record.state = std::move(dispatch.state);
+  record.need = std::move(dispatch.need);
+  record.assignments = std::move(dispatch.assignments);
+  record.deliveries = std::move(dispatch.deliveries);
+  record.events.push_back(std::move(dispatch.event));
+  if (record.state == state::unrouted) {
+    log_->warn("unrouted post={} reason=\"{}\" moderators_told={}", post.id, decision.reason,
+               !record.deliveries.empty());
+  }
 }
 
 }  // namespace relais::daemon

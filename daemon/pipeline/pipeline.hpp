@@ -18,6 +18,7 @@
 
 #include "config/live_config.hpp"
 #include "plugins/host.hpp"
+#include "router/router.hpp"
 #include "storage/store.hpp"
 
 namespace spdlog {
@@ -25,6 +26,9 @@ class logger;
 }
 
 namespace relais::daemon {
+
+// The wall clock, to the millisecond.
+Instant system_now();
 
 // Sums the findings' scores and turns them, the thresholds and the forced
 // actions into an action. `failed`: a moderator threw, so accept is not safe.
@@ -53,7 +57,12 @@ class Pipeline {
   // Commits one decision's record if the post is still held; see Writer::decide.
   using DecisionSink = std::function<void(StageRecord, DecisionDone)>;
 
-  Pipeline(const LiveConfig& config, const LivePlugins& plugins, RecordSink sink);
+  using Clock = std::function<Instant()>;
+
+  // `router` keeps the capacity ledger, shared with whatever else routes;
+  // `now` is the clock escalation timers start from.
+  Pipeline(const LiveConfig& config, const LivePlugins& plugins, RecordSink sink, Router& router,
+           Clock now = system_now);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -82,10 +91,15 @@ class Pipeline {
                         StageRecord& record);
   void run_decision(Decision& decision, DecisionDone done, const Config& config, const PluginSet& plugins);
   static void teach(const PluginSet& plugins, const Post& post, Action decision);
+  // The route stage: a request that moderation let through goes to its
+  // destinations, or waits for a person.
+  void route(const Post& post, const Triage& triage, const Config& config, StageRecord& record);
 
   const LiveConfig& config_;
   const LivePlugins& plugins_;
   RecordSink sink_;
+  Router& router_;
+  Clock now_;
   std::shared_ptr<spdlog::logger> log_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -115,6 +115,37 @@ void PluginLogger::log(LogLevel level, std::string_view message) {
   log_->log(lvl, "{}", message);
 }
 
+namespace {
+
+// Each destination's `to`, and the moderators', as its sink reads it: a
+// typo refused at start-up or reload rather than dead-lettered later.
+Status check_addresses(const Config& config, const PluginSet& set) {
+  auto check = [&](const DeliverEntry& e) -> Status {
+    const auto* entry = config.sink_named(e.sink);
+    if (entry == nullptr) return Error{"config", e.where + ": no [[sink]] entry is named \"" + e.sink + "\"", ""};
+    for (const auto& sink : set.sinks) {
+      if (sink.instance != entry->instance()) continue;
+      auto ok = sink.object->check_address(e.to);
+      if (!ok) {
+        return Error{"config", e.where + ": " + ok.error().message + " (sink " + e.sink + ", " + sink.plugin + ")",
+                     ""};
+      }
+    }
+    return Done{};
+  };
+  for (const auto& d : config.network->destinations) {
+    for (const auto& e : d.deliver) {
+      if (auto ok = check(e); !ok) return ok;
+    }
+  }
+  for (const auto& e : config.moderators) {
+    if (auto ok = check(e); !ok) return ok;
+  }
+  return Done{};
+}
+
+}  // namespace
+
 Expected<std::shared_ptr<const PluginSet>> build_plugin_set(const Config& config,
                                                             const PluginSetOptions& options) {
   auto set = std::make_shared<PluginSet>();
@@ -158,6 +189,9 @@ Expected<std::shared_ptr<const PluginSet>> build_plugin_set(const Config& config
         break;
     }
     if (!added) return added.error();
+  }
+  if (!opts.moderators_only) {
+    if (auto checked = check_addresses(config, *set); !checked) return checked.error();
   }
   return std::shared_ptr<const PluginSet>(std::move(set));
 }

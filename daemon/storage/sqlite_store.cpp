@@ -10,11 +10,21 @@
 
 #include "log.hpp"
 #include "protocol.hpp"
+#include "storage/sqlite.hpp"
+#include "storage/sqlite_routing.hpp"
 #include "storage/store.hpp"
 
 namespace relais::daemon {
 namespace json = boost::json;
 namespace {
+
+using sqlite::Db;
+using sqlite::exec;
+using sqlite::json_to_list;
+using sqlite::list_to_json;
+using sqlite::ReadTransaction;
+using sqlite::Stmt;
+using sqlite::user_version;
 
 // Each step brings the schema from version N-1 to N. Never edit a released
 // step: add a new one.
@@ -83,127 +93,59 @@ CREATE TABLE findings(
 ALTER TABLE findings ADD COLUMN redactions TEXT;
 ALTER TABLE findings ADD COLUMN related_post INTEGER;
 )sql"},
+    // Routing: the needs with their timers, the destinations given each
+    // (and the capacity day each used), the outbox; the database's own id.
+    {4, R"sql(
+CREATE TABLE meta(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta(key, value) VALUES ('database_id', lower(hex(randomblob(8))));
+CREATE TABLE needs(
+  post_id INTEGER PRIMARY KEY REFERENCES posts(id),
+  owner TEXT NOT NULL,
+  claimed_by TEXT NOT NULL,
+  deadline INTEGER,
+  version INTEGER NOT NULL
+);
+CREATE INDEX needs_by_deadline ON needs(deadline) WHERE deadline IS NOT NULL;
+CREATE TABLE assignments(
+  post_id INTEGER NOT NULL REFERENCES posts(id),
+  destination TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  day TEXT NOT NULL,
+  state TEXT NOT NULL,
+  at TEXT NOT NULL,
+  UNIQUE(post_id, destination)
+);
+CREATE INDEX assignments_by_destination ON assignments(destination, post_id);
+CREATE TABLE deliveries(
+  id INTEGER PRIMARY KEY,
+  post_id INTEGER NOT NULL REFERENCES posts(id),
+  destination TEXT NOT NULL,
+  sink TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  related_post INTEGER,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_at INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX deliveries_due ON deliveries(next_at, id) WHERE state = 'pending';
+CREATE INDEX deliveries_by_post ON deliveries(post_id);
+CREATE INDEX deliveries_by_state ON deliveries(state, id);
+)sql"},
 };
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // An events row of this type holds the events of one pipeline pass, as a JSON
 // array of [type, actor, detail]; reading expands it into those events. The
 // row's id is its first event's; the next ones follow it.
 constexpr std::string_view kPassEvent = "pipeline_pass";
-
-class Db {
- public:
-  Db() = default;
-  Db(const Db&) = delete;
-  Db& operator=(const Db&) = delete;
-  ~Db() {
-    if (db_ != nullptr) sqlite3_close_v2(db_);
-  }
-  sqlite3* get() const { return db_; }
-  sqlite3** out() { return &db_; }
-  std::string error() const { return db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory"; }
-
- private:
-  sqlite3* db_ = nullptr;
-};
-
-class Stmt {
- public:
-  Stmt() = default;
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(std::string("prepare: ") + sqlite3_errmsg(db));
-    }
-  }
-  Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
-  Stmt& operator=(Stmt&& other) noexcept {
-    std::swap(db_, other.db_);
-    std::swap(stmt_, other.stmt_);
-    return *this;
-  }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() {
-    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
-  }
-
-  // Every parameter is bound again after a reset, so bindings are not cleared.
-  // Text is bound without a copy (SQLITE_STATIC): a bound value must outlive
-  // the step that reads it, which binding and stepping in one expression,
-  // or binding locals, ensures.
-  Stmt& reset() {
-    sqlite3_reset(stmt_);
-    return *this;
-  }
-  Stmt& bind(int i, std::string_view v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-    return *this;
-  }
-  Stmt& bind_optional(int i, const std::optional<std::string>& v) {
-    if (v) return bind(i, std::string_view(*v));
-    sqlite3_bind_null(stmt_, i);
-    return *this;
-  }
-  Stmt& bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  Stmt& bind(int i, double v) {
-    sqlite3_bind_double(stmt_, i, v);
-    return *this;
-  }
-  // true while there is a row
-  bool step() {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw std::runtime_error(std::string("step: ") + sqlite3_errmsg(db_));
-  }
-  void run() {
-    step();
-    sqlite3_reset(stmt_);
-  }
-  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-  double real(int col) const { return sqlite3_column_double(stmt_, col); }
-  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  std::string text(int col) const {
-    const auto* p = sqlite3_column_text(stmt_, col);
-    return p != nullptr ? std::string(reinterpret_cast<const char*>(p),
-                                      static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-                        : std::string();
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-void exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err != nullptr ? err : "unknown error";
-    sqlite3_free(err);
-    throw std::runtime_error(msg);
-  }
-}
-
-// A consistent view across several SELECTs, ended when it goes out of scope.
-class ReadTransaction {
- public:
-  explicit ReadTransaction(sqlite3* db) : db_(db) { exec(db_, "BEGIN"); }
-  ~ReadTransaction() { sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); }
-  ReadTransaction(const ReadTransaction&) = delete;
-  ReadTransaction& operator=(const ReadTransaction&) = delete;
-
- private:
-  sqlite3* db_;
-};
-
-int user_version(sqlite3* db) {
-  Stmt s(db, "PRAGMA user_version");
-  return s.step() ? static_cast<int>(s.integer(0)) : 0;
-}
 
 std::string map_to_json(const std::map<std::string, std::string>& m) {
   json::object o;
@@ -246,23 +188,6 @@ std::vector<Redaction> json_to_redactions(const std::string& text) {
     }
     out.push_back({std::string((*r)[0].get_string()), (*r)[1].to_number<std::size_t>(),
                    (*r)[2].to_number<std::size_t>(), std::string((*r)[3].get_string())});
-  }
-  return out;
-}
-
-std::string list_to_json(const std::vector<std::string>& list) {
-  json::array a;
-  for (const auto& s : list) a.emplace_back(s);
-  return json::serialize(a);
-}
-
-std::vector<std::string> json_to_list(const std::string& text) {
-  std::vector<std::string> out;
-  boost::system::error_code ec;
-  auto v = json::parse(text, ec);
-  if (ec || !v.is_array()) return out;
-  for (const auto& item : v.get_array()) {
-    if (item.is_string()) out.emplace_back(item.get_string());
   }
   return out;
 }
@@ -327,7 +252,7 @@ class Checkpointer {
   std::thread thread_;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public sqlite::EventWriter {
  public:
   SqliteStore(const std::filesystem::path& file, const SqliteOptions& options)
       : read_only_(options.read_only) {
@@ -487,7 +412,76 @@ class SqliteStore final : public Store {
     }
   }
 
-  Expected<std::optional<StoredPost>> get_post(std::int64_t id) override {
+  Expected<bool> change_need(const NeedChange& change) override {
+    return write_transaction([&](const std::string& now) { return routing_->change(change, now); });
+  }
+
+  Expected<std::optional<StoredNeed>> get_need(std::int64_t post_id) override {
+    return reading([&] { return sqlite::read_need(db_.get(), post_id); });
+  }
+
+  Expected<std::vector<StoredNeed>> list_needs(std::string_view wanted, std::string_view destination,
+                                               std::size_t limit) override {
+    return reading([&] { return sqlite::read_needs(db_.get(), wanted, destination, limit); });
+  }
+
+  Expected<std::vector<StoredNeed>> due_needs(std::int64_t now, std::size_t limit) override {
+    return reading([&] { return sqlite::read_due_needs(db_.get(), now, limit); });
+  }
+
+  Expected<std::optional<std::int64_t>> next_need_deadline() override {
+    return reading([&] { return sqlite::read_next_need_deadline(db_.get()); });
+  }
+
+  Expected<std::vector<std::int64_t>> open_needs_matching(std::string_view category, std::string_view area,
+                                                          std::string_view since, std::size_t limit) override {
+    return reading([&] { return sqlite::read_open_needs_matching(db_.get(), category, area, since, limit); });
+  }
+
+  Expected<std::vector<CapacityUse>> capacity_uses() override {
+    return reading([&] { return sqlite::read_capacity_uses(db_.get()); });
+  }
+
+  Expected<std::vector<StoredDelivery>> due_deliveries(std::int64_t now, std::string_view sink,
+                                                       std::size_t limit) override {
+    return reading([&] { return sqlite::read_due_deliveries(db_.get(), now, sink, limit); });
+  }
+
+  Expected<std::vector<std::string>> due_sinks(std::int64_t now) override {
+    return reading([&] { return sqlite::read_due_sinks(db_.get(), now); });
+  }
+
+  Expected<std::optional<std::int64_t>> next_delivery_at(std::int64_t after) override {
+    return reading([&] { return sqlite::read_next_delivery_at(db_.get(), after); });
+  }
+
+  Status record_deliveries(std::span<const DeliveryOutcome> outcomes) override {
+    auto done = write_transaction([&](const std::string& now) {
+      for (const auto& o : outcomes) routing_->record(o, now);
+      return true;
+    });
+    if (!done) return done.error();
+    return Done{};
+  }
+
+  Expected<bool> redrive(std::int64_t id, std::int64_t now, const PostEvent& event) override {
+    return write_transaction([&](const std::string& at) { return routing_->redrive(id, now, event, at); });
+  }
+
+  Expected<std::vector<StoredDelivery>> list_deliveries(std::string_view wanted, std::int64_t post_id,
+                                                        std::size_t limit) override {
+    return reading([&] { return sqlite::read_deliveries(db_.get(), wanted, post_id, limit); });
+  }
+
+  Expected<std::optional<StoredDelivery>> get_delivery(std::int64_t id) override {
+    return reading([&] { return sqlite::read_delivery(db_.get(), id); });
+  }
+
+  Expected<std::string> database_id() override {
+    return reading([&] { return sqlite::read_database_id(db_.get()); });
+  }
+
+  Expected<std::optional<StoredPost>> get_post(std::int64_t id, bool trail) override {
     try {
       // One read transaction, so the post and its trail agree.
       const ReadTransaction snapshot(db_.get());
@@ -538,6 +532,7 @@ class SqliteStore final : public Store {
       json::object received{{"channel", sp.post.channel}};
       sp.events.push_back(
           {0, sp.ingested_at, "received", "source:" + sp.post.source, json::serialize(received)});
+      if (!trail) return std::optional<StoredPost>(std::move(sp));
       Stmt e(db_.get(), "SELECT id, at, type, actor, detail FROM events WHERE post_id = ? ORDER BY id");
       e.bind(1, id);
       while (e.step()) expand_events(e.integer(0), e.text(1), e.text(2), e.text(3), e.text(4), sp.events);
@@ -622,6 +617,53 @@ class SqliteStore final : public Store {
     if (last_event.step()) last_event_id_ = last_event.integer(0);
     Stmt last_finding(db_.get(), "SELECT coalesce(max(id), 0) FROM findings");
     if (last_finding.step()) last_finding_id_ = last_finding.integer(0);
+    routing_ = std::make_unique<sqlite::RoutingWrites>(db_.get(), *this);
+  }
+
+  void add_event(std::int64_t post_id, const PostEvent& event, const std::string& now) override {
+    insert_event_.reset()
+        .bind(1, post_id)
+        .bind(2, ++last_event_id_)
+        .bind(3, now)
+        .bind(4, event.type)
+        .bind(5, event.actor)
+        .bind(6, event.detail_json)
+        .run();
+  }
+
+  // Runs `body` in a write transaction; it returns false to roll back.
+  template <class Body>
+  Expected<bool> write_transaction(Body&& body) {
+    if (!writable_) return Error{"storage", "this store connection is read-only", ""};
+    try {
+      exec(db_.get(), "BEGIN IMMEDIATE");
+      const std::int64_t events_before = last_event_id_;
+      try {
+        if (!body(protocol::now_rfc3339())) {
+          exec(db_.get(), "ROLLBACK");
+          last_event_id_ = events_before;
+          return false;
+        }
+        exec(db_.get(), "COMMIT");
+      } catch (...) {
+        sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        last_event_id_ = events_before;
+        throw;
+      }
+      return true;
+    } catch (const std::exception& e) {
+      return Error{"storage", e.what(), ""};
+    }
+  }
+
+  // Runs `read` on this connection, turning what SQLite throws into an error.
+  template <class Read>
+  auto reading(Read&& read) -> Expected<decltype(read())> {
+    try {
+      return read();
+    } catch (const std::exception& e) {
+      return Error{"storage", e.what(), ""};
+    }
   }
 
   IngestOutcome insert_post(const Post& post, const std::string& now) {
@@ -686,6 +728,7 @@ class SqliteStore final : public Store {
       }
       insert_finding_.run();
     }
+    routing_->write(r, now);
     if (r.events.empty()) return;
     // The events of one pipeline pass are committed together: they go in one
     // row (kPassEvent), which costs a third of separate rows in the writer.
@@ -771,6 +814,7 @@ class SqliteStore final : public Store {
   std::int64_t last_event_id_ = 0;
   std::int64_t last_finding_id_ = 0;
   Stmt insert_post_, find_post_, insert_event_, insert_finding_, upsert_outcome_;
+  std::unique_ptr<sqlite::RoutingWrites> routing_;
 };
 
 }  // namespace

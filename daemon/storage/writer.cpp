@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+
 #include "log.hpp"
 #include "protocol.hpp"
 
@@ -37,6 +39,19 @@ void Writer::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Writer::flush() {
+  if (!thread_.joinable()) return;
+  std::promise<void> done;
+  auto future = done.get_future();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    jobs_.push_back([&done](Store&) { done.set_value(); });
+  }
+  wake_.notify_one();
+  future.wait();
+}
+
 void Writer::submit(std::vector<Submission> submissions) {
   {
     std::lock_guard lock(mutex_);
@@ -57,16 +72,75 @@ void Writer::record(std::vector<StageRecord> records) {
 void Writer::decide(StageRecord record, std::string expected_state, DecisionDone done) {
   {
     std::lock_guard lock(mutex_);
-    decisions_.push_back({std::move(record), std::move(expected_state), std::move(done)});
+    jobs_.push_back([this, record = std::move(record), expected = std::move(expected_state),
+                     done = std::move(done)](Store& store) {
+      auto decided = store.decide(record, expected);
+      if (!decided) log_->error("decision_failed post={} error=\"{}\"", record.post_id, decided.error().message);
+      if (decided && *decided) committed({&record, 1});
+      done(std::move(decided));
+    });
   }
   wake_.notify_one();
+}
+
+void Writer::change_need(NeedChange change, DecisionDone done) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back([this, change = std::move(change), done = std::move(done)](Store& store) {
+      auto changed = store.change_need(change);
+      if (!changed) {
+        log_->error("need_change_failed post={} error=\"{}\"", change.post_id, changed.error().message);
+      } else if (*changed) {
+        if (!change.deliveries.empty() && listener_.deliveries_added) listener_.deliveries_added();
+        if (change.need && listener_.needs_changed) listener_.needs_changed();
+      }
+      done(std::move(changed));
+    });
+  }
+  wake_.notify_one();
+}
+
+void Writer::record_deliveries(std::vector<DeliveryOutcome> outcomes, std::function<void(bool)> done) {
+  {
+    std::lock_guard lock(mutex_);
+    outcomes_.push_back({std::move(outcomes), std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+void Writer::redrive(std::int64_t id, std::int64_t now, PostEvent event, DecisionDone done) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back([this, id, now, event = std::move(event), done = std::move(done)](Store& store) {
+      auto redriven = store.redrive(id, now, event);
+      if (!redriven) log_->error("redrive_failed delivery={} error=\"{}\"", id, redriven.error().message);
+      if (redriven && *redriven && listener_.deliveries_added) listener_.deliveries_added();
+      done(std::move(redriven));
+    });
+  }
+  wake_.notify_one();
+}
+
+void Writer::committed(std::span<const StageRecord> records) {
+  bool deliveries = false;
+  bool needs = false;
+  std::vector<std::int64_t> offers;
+  for (const auto& r : records) {
+    deliveries = deliveries || !r.deliveries.empty();
+    needs = needs || r.need.has_value();
+    if (r.state == state::accepted && r.triage && r.triage->kind == Kind::offer) offers.push_back(r.post_id);
+  }
+  if (deliveries && listener_.deliveries_added) listener_.deliveries_added();
+  if (needs && listener_.needs_changed) listener_.needs_changed();
+  if (!offers.empty() && listener_.offers_accepted) listener_.offers_accepted(std::move(offers));
 }
 
 void Writer::run() {
   std::vector<Submission> batch;
   std::vector<Post> posts;
   std::vector<StageRecord> records;
-  std::deque<PendingDecision> decisions;
+  std::deque<Job> jobs;
+  std::vector<PendingOutcomes> outcomes;
   unsigned record_failures = 0;
   for (;;) {
     bool stopping = false;
@@ -79,14 +153,16 @@ void Writer::run() {
                        [&] { return stopping_ || !submissions_.empty(); });
       } else {
         wake_.wait(lock, [&] {
-          return stopping_ || !submissions_.empty() || !records_.empty() || !decisions_.empty();
+          return stopping_ || !submissions_.empty() || !records_.empty() || !jobs_.empty() || !outcomes_.empty();
         });
       }
       stopping = stopping_;
-      if (stopping && submissions_.empty() && records_.empty() && records.empty() && decisions_.empty()) {
+      if (stopping && submissions_.empty() && records_.empty() && records.empty() && jobs_.empty() &&
+          outcomes_.empty()) {
         return;
       }
-      decisions.swap(decisions_);
+      jobs.swap(jobs_);
+      outcomes.swap(outcomes_);
       const std::size_t max = config_.get()->batch_max;
       while (!submissions_.empty() && batch.size() < max) {
         batch.push_back(std::move(submissions_.front()));
@@ -101,6 +177,7 @@ void Writer::run() {
 
     auto result = store_.commit(posts, records);
     if (result) {
+      committed(records);
       records.clear();
       record_failures = 0;
     } else if (!records.empty()) {
@@ -112,6 +189,7 @@ void Writer::run() {
       std::string last_error;
       for (auto& r : records) {
         auto one = store_.commit({}, std::span<const StageRecord>(&r, 1));
+        if (one) committed({&r, 1});
         if (!one) {
           last_error = one.error().message;
           failing.push_back(std::move(r));
@@ -163,13 +241,16 @@ void Writer::run() {
     if (!replies.empty()) replies_(std::move(replies));
     pending_ -= answered;
     batch.clear();
-    for (auto& d : decisions) {
-      auto decided = store_.decide(d.record, d.expected_state);
-      if (!decided)
-        log_->error("decision_failed post={} error=\"{}\"", d.record.post_id, decided.error().message);
-      d.done(std::move(decided));
+    if (!outcomes.empty()) {
+      std::vector<DeliveryOutcome> all;
+      for (auto& o : outcomes) all.insert(all.end(), o.outcomes.begin(), o.outcomes.end());
+      const auto recorded = store_.record_deliveries(all);
+      if (!recorded) log_->error("delivery_outcomes_failed count={} error=\"{}\"", all.size(), recorded.error().message);
+      for (auto& o : outcomes) o.done(recorded.has_value());
+      outcomes.clear();
     }
-    decisions.clear();
+    for (auto& job : jobs) job(store_);
+    jobs.clear();
   }
 }
 

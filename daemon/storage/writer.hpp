@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,6 +55,16 @@ class Writer {
   void start();
   // Commits everything queued, then stops.
   void stop();
+  // Returns once everything queued before the call is committed.
+  void flush();
+
+  // Told, on the writer thread, of what a commit made due: keep it short.
+  struct Listener {
+    std::function<void()> deliveries_added;  // the outbox has new rows
+    std::function<void()> needs_changed;     // a need's timer may have moved
+    std::function<void(std::vector<std::int64_t>)> offers_accepted;  // offers to match
+  };
+  void listen(Listener listener) { listener_ = std::move(listener); }
 
   void submit(std::vector<Submission> submissions);
   void record(std::vector<StageRecord> records);
@@ -61,11 +72,20 @@ class Writer {
   // `done` runs on the writer thread once it is committed or refused.
   using DecisionDone = std::function<void(Expected<bool>)>;
   void decide(StageRecord record, std::string expected_state, DecisionDone done);
+  // A change to a need (Store::change_need), in a transaction of its own.
+  void change_need(NeedChange change, DecisionDone done);
+  // Outcomes of delivery attempts, committed together with whatever else is
+  // queued; `done` runs once they are (false: they could not be).
+  void record_deliveries(std::vector<DeliveryOutcome> outcomes, std::function<void(bool)> done);
+  // A dead-lettered delivery sent again (Store::redrive).
+  void redrive(std::int64_t id, std::int64_t now, PostEvent event, DecisionDone done);
   // Submissions taken but not yet answered.
   std::size_t pending_submissions() const noexcept { return pending_.load(); }
 
  private:
   void run();
+  // Tells the listener what committed records made due.
+  void committed(std::span<const StageRecord> records);
 
   Store& store_;
   const LiveConfig& config_;
@@ -77,12 +97,15 @@ class Writer {
   std::condition_variable wake_;
   std::deque<Submission> submissions_;
   std::vector<StageRecord> records_;
-  struct PendingDecision {
-    StageRecord record;
-    std::string expected_state;
-    DecisionDone done;
+  // Decisions, need changes and redrives: one transaction each, in order.
+  using Job = std::function<void(Store&)>;
+  std::deque<Job> jobs_;
+  struct PendingOutcomes {
+    std::vector<DeliveryOutcome> outcomes;
+    std::function<void(bool)> done;
   };
-  std::deque<PendingDecision> decisions_;
+  std::vector<PendingOutcomes> outcomes_;
+  Listener listener_;
   std::atomic<std::size_t> pending_{0};
   bool stopping_ = false;
   std::thread thread_;

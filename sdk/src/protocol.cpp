@@ -33,6 +33,12 @@ std::string_view code_name(Code code) noexcept {
       return "unknown_field";
     case Code::unavailable:
       return "unavailable";
+    case Code::not_found:
+      return "not_found";
+    case Code::forbidden:
+      return "forbidden";
+    case Code::conflict:
+      return "conflict";
   }
   return "unavailable";
 }
@@ -450,7 +456,8 @@ Request parse_request(std::string_view frame, const Limits& limits) {
     return Ping{*s};
   }
   if (*type == "query") {
-    r.only({"v", "type", "seq", "query", "id", "state", "limit", "by", "note", "reason", "examples"});
+    r.only({"v", "type", "seq", "query", "id", "state", "limit", "by", "note", "reason", "examples", "destination",
+            "token"});
     Query q;
     if (auto what = r.string("query", true, 32)) q.what = *what;
     if (auto id = r.integer("id", false)) q.id = *id;
@@ -459,26 +466,49 @@ Request parse_request(std::string_view frame, const Limits& limits) {
     if (auto by = r.string("by", false, kMaxShortFieldBytes)) q.by = *by;
     if (auto note = r.string("note", false, kMaxMapValueBytes)) q.note = *note;
     if (auto reason = r.string("reason", false, kMaxMapValueBytes)) q.reason = *reason;
-    static constexpr std::string_view kQueries[] = {"posts", "post",    "stats",  "plugins",
-                                                    "queue", "approve", "reject", "learn"};
+    if (auto destination = r.string("destination", false, 64)) q.destination = *destination;
+    if (auto token = r.string("token", false, kMaxShortFieldBytes)) q.token = *token;
+    static constexpr std::string_view kQueries[] = {
+        "posts", "post", "stats",  "plugins",    "queue",   "approve", "reject", "learn",  "needs",
+        "need",  "assign", "deliveries", "redrive", "claim", "decline", "resolve"};
     if (!fault && std::find(std::begin(kQueries), std::end(kQueries), q.what) == std::end(kQueries)) {
       r.fail(Code::invalid_value, "query",
-             "must be posts, post, stats, plugins, queue, approve, reject or learn");
+             "must be posts, post, stats, plugins, queue, approve, reject, learn, needs, need, assign, deliveries, "
+             "redrive, claim, decline or resolve");
     }
-    if (!fault && !q.state.empty() && q.state != "received" && q.state != "held" && q.state != "rejected" &&
-        q.state != "accepted" && q.state != "routed" && q.state != "unrouted") {
-      r.fail(Code::invalid_value, "state", "must be received, held, rejected, accepted, routed or unrouted");
+    auto one_of = [&](std::initializer_list<std::string_view> states, const char* list) {
+      if (fault || q.state.empty()) return;
+      if (std::find(states.begin(), states.end(), q.state) == states.end()) {
+        r.fail(Code::invalid_value, "state", std::string("must be ") + list);
+      }
+    };
+    if (q.what == "deliveries") {
+      one_of({"pending", "delivered", "dead", "failed"}, "pending, delivered, dead or failed");
+    } else if (q.what == "needs") {
+      one_of({"routed", "claimed", "resolved", "unrouted"}, "routed, claimed, resolved or unrouted");
+    } else {
+      one_of({"received", "held", "rejected", "accepted", "routed", "unrouted", "claimed", "resolved"},
+             "received, held, rejected, accepted, routed, unrouted, claimed or resolved");
     }
-    const bool by_id = q.what == "post" || q.what == "approve" || q.what == "reject";
+    const bool act = q.what == "claim" || q.what == "decline" || q.what == "resolve";
+    const bool by_id = q.what == "post" || q.what == "approve" || q.what == "reject" || q.what == "need" ||
+                       q.what == "assign" || q.what == "redrive" || act;
     if (!fault && by_id && q.id <= 0) {
       r.fail(Code::missing_field, "id", "a " + q.what + " query needs a positive id");
     }
-    const bool decision = q.what == "approve" || q.what == "reject" || q.what == "learn";
+    const bool decision = q.what == "approve" || q.what == "reject" || q.what == "learn" || q.what == "assign" ||
+                          q.what == "redrive";
     if (!fault && decision && q.by.find_first_not_of(" \t") == std::string::npos) {
       r.fail(Code::missing_field, "by", "a " + q.what + " query names the person deciding");
     }
     if (!fault && q.what == "reject" && q.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
       r.fail(Code::missing_field, "reason", "a reject query gives the reason");
+    }
+    if (!fault && (act || q.what == "assign") && q.destination.empty()) {
+      r.fail(Code::missing_field, "destination", "a " + q.what + " query names the destination");
+    }
+    if (!fault && act && q.token.empty()) {
+      r.fail(Code::missing_field, "token", "a " + q.what + " query gives the destination's token");
     }
     if (!fault && (q.limit < 1 || q.limit > 10000)) {
       r.fail(Code::invalid_value, "limit", "must be between 1 and 10000");
@@ -535,6 +565,8 @@ std::string encode_query(std::uint64_t seq, const Query& query) {
   if (!query.by.empty()) o["by"] = query.by;
   if (!query.note.empty()) o["note"] = query.note;
   if (!query.reason.empty()) o["reason"] = query.reason;
+  if (!query.destination.empty()) o["destination"] = query.destination;
+  if (!query.token.empty()) o["token"] = query.token;
   if (!query.examples.empty()) {
     json::array examples;
     for (const auto& e : query.examples) {

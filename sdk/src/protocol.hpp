@@ -27,6 +27,9 @@ enum class Code : std::uint8_t {
   invalid_value,
   unknown_field,
   unavailable,  // retryable: the daemon could not commit now
+  not_found,    // the post, need or delivery a query names does not exist
+  forbidden,    // a destination's token is wrong, or the need is not its own
+  conflict,     // the need is in a state that refuses the act (claimed by another, resolved)
 };
 std::string_view code_name(Code code) noexcept;
 bool is_retryable(std::string_view code) noexcept;
@@ -59,16 +62,20 @@ struct Example {
 };
 
 struct Query {
-  // Reads: posts | post | stats | plugins | queue.
-  // A moderator's decisions: approve | reject (a held post, by id) | learn.
+  // Reads: posts | post | stats | plugins | queue | needs | need | deliveries.
+  // A moderator's decisions: approve | reject (a held post, by id) | learn;
+  // assign (a need to a destination) | redrive (a dead delivery).
+  // A destination's acts on its needs: claim | decline | resolve.
   std::string what;
   std::int64_t id = 0;
   std::string state;
   std::int64_t limit = 50;
-  std::string by;                 // approve, reject, learn: the person deciding
-  std::string note;               // approve: optional
+  std::string by;                 // approve, reject, learn, assign, redrive: the person deciding
+  std::string note;               // approve, claim, decline, resolve: optional
   std::string reason;             // reject: required
   std::vector<Example> examples;  // learn
+  std::string destination;        // claim, decline, resolve, assign; needs: a filter
+  std::string token;              // claim, decline, resolve: the destination's token
 };
 
 // The most examples one learn query carries; relaisctl sends more in several.

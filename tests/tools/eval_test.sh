@@ -27,7 +27,7 @@ step() { echo "--- $*"; }
 DIR=$(mktemp -d /tmp/relais-evaltest.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
 mkdir "$DIR/tmp"
-sed "s|@FIXTURE_TRIAGER@|$FIXTURE_TRIAGER|" "$DATA/relais.toml" > "$DIR/relais.toml"
+sed -e "s|@FIXTURE_TRIAGER@|$FIXTURE_TRIAGER|" -e "s|@DATA@|$DATA|" "$DATA/relais.toml" > "$DIR/relais.toml"
 
 # eval with the test's relaisd, its temporary directories in $DIR/tmp.
 run_eval() { TMPDIR=$DIR/tmp "$EVAL" --relaisd "$RELAISD" --timeout 60 --start-timeout 20 "$@"; }

@@ -80,7 +80,19 @@ void expect_defaults(const Config& c) {
   EXPECT_EQ(c.synchronous, "full");
   EXPECT_DOUBLE_EQ(c.hold_score, 5.0);
   EXPECT_DOUBLE_EQ(c.reject_score, 10.0);
-  EXPECT_EQ(c.fallback, "");
+  EXPECT_EQ(c.urgent_copy, (std::vector<relais::Urgency>{relais::Urgency::high, relais::Urgency::critical}));
+  EXPECT_EQ(c.claim_timeout[3], std::chrono::minutes(30));
+  EXPECT_EQ(c.max_attempts, 8u);
+  EXPECT_EQ(c.retry_min, std::chrono::seconds(10));
+  EXPECT_EQ(c.retry_max, std::chrono::minutes(30));
+}
+
+// What the shipped file sets apart from the defaults: the demo network, its
+// sinks and the HTTP endpoint.
+void expect_no_network(const Config& c) {
+  EXPECT_TRUE(c.network_file.empty());
+  EXPECT_TRUE(c.network->destinations.empty());
+  EXPECT_TRUE(c.http_listen.empty());
 }
 
 TEST(config, ShippedFileParsesAndShowsTheDefaults) {
@@ -89,17 +101,27 @@ TEST(config, ShippedFileParsesAndShowsTheDefaults) {
   ASSERT_TRUE(config) << config.error().message;
   EXPECT_EQ(config->file, file);
   expect_defaults(*config);
+  EXPECT_EQ(config->network_file, relais::test::source_dir() / "config/demo-network.toml");
+  EXPECT_EQ(config->network->destinations.size(), 13u);
+  EXPECT_EQ(config->network->areas.size(), 14u);
+  ASSERT_NE(config->network->fallback(), nullptr);
+  EXPECT_EQ(config->network->fallback()->id, "reseau_solidarite_ville");
+  EXPECT_EQ(config->http_listen, "127.0.0.1:8080");
+  EXPECT_EQ(config->moderators.size(), 1u);
 }
 
 TEST(config, EmptyFileGivesTheDefaults) {
   const Config c = parse_ok("");
   EXPECT_EQ(c.file, kFile);
   expect_defaults(c);
+  expect_no_network(c);
   EXPECT_EQ(c.ingest_socket(), "ipc:///var/lib/relais/ingest.sock");
 }
 
 TEST(config, EmptyTablesGiveTheDefaults) {
-  expect_defaults(parse_ok("[daemon]\n[log]\n[ingest]\n[storage]\n[moderation]\n[routing]\n"));
+  const Config c = parse_ok("[daemon]\n[log]\n[ingest]\n[storage]\n[moderation]\n[routing]\n[escalation]\n[outbox]\n[http]\n");
+  expect_defaults(c);
+  expect_no_network(c);
 }
 
 TEST(config, EveryKeyIsRead) {
@@ -120,7 +142,20 @@ synchronous = "normal"
 hold_score = 2
 reject_score = 7.5
 [routing]
-fallback = "ops"
+urgent_copy = ["critical"]
+offer_window = "3d"
+[escalation]
+claim_timeout = { low = "3d", normal = "1d", high = "90m", critical = "10s" }
+moderators_lang = "en"
+[outbox]
+max_attempts = 3
+retry_min = "250ms"
+retry_max = "5s"
+retry_jitter = 0
+[http]
+listen = "127.0.0.1:0"
+public_url = "https://relais.example/"
+link_ttl = "2d"
 )");
   EXPECT_EQ(c.state_dir, "/srv/relais");
   EXPECT_EQ(c.log_level, "warn");
@@ -133,7 +168,20 @@ fallback = "ops"
   EXPECT_EQ(c.synchronous, "normal");
   EXPECT_DOUBLE_EQ(c.hold_score, 2.0);
   EXPECT_DOUBLE_EQ(c.reject_score, 7.5);
-  EXPECT_EQ(c.fallback, "ops");
+  EXPECT_EQ(c.urgent_copy, std::vector<relais::Urgency>{relais::Urgency::critical});
+  EXPECT_EQ(c.offer_window, std::chrono::hours(72));
+  EXPECT_EQ(c.claim_timeout[0], std::chrono::hours(72));
+  EXPECT_EQ(c.claim_timeout[1], std::chrono::hours(24));
+  EXPECT_EQ(c.claim_timeout[2], std::chrono::minutes(90));
+  EXPECT_EQ(c.claim_timeout[3], std::chrono::seconds(10));
+  EXPECT_EQ(c.moderators_lang, "en");
+  EXPECT_EQ(c.max_attempts, 3u);
+  EXPECT_EQ(c.retry_min, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.retry_max, std::chrono::seconds(5));
+  EXPECT_DOUBLE_EQ(c.retry_jitter, 0.0);
+  EXPECT_EQ(c.http_listen, "127.0.0.1:0");
+  EXPECT_EQ(c.public_url, "https://relais.example");
+  EXPECT_EQ(c.link_ttl, std::chrono::hours(48));
 }
 
 TEST(config, StateDirInTheFileMovesTheDefaultEndpointAndDatabase) {
@@ -234,7 +282,28 @@ std::vector<BadConfig> bad_configs() {
        "[moderation]\nhold_score = \"5\"\n",
        "moderation.hold_score",
        {"expected a number"}},
-      {"string_for_fallback", "[routing]\nfallback = [\"ops\"]\n", "routing.fallback", {"expected a string"}},
+      {"string_for_network", "[routing]\nnetwork = [\"ops\"]\n", "routing.network", {"expected a string"}},
+      {"unknown_urgency", "[routing]\nurgent_copy = [\"soon\"]\n", "routing.urgent_copy", {"expected urgencies"}},
+      {"bad_duration", "[escalation]\nclaim_timeout = { high = \"2 hours\" }\n", "escalation.claim_timeout.high",
+       {"expected a duration"}},
+      {"unknown_urgency_timeout", "[escalation]\nclaim_timeout = { urgent = \"2h\" }\n",
+       "escalation.claim_timeout.urgent", {"unknown key"}},
+      {"moderators_unknown_sink", "[escalation]\nmoderators = [{ sink = \"mail\", to = \"m@example.org\" }]\n",
+       "escalation.moderators[0].sink", {"no [[sink]] entry is named \"mail\""}},
+      {"retry_max_below_min", "[outbox]\nretry_min = \"10s\"\nretry_max = \"1s\"\n", "outbox.retry_max",
+       {"not below retry_min"}},
+      {"jitter_above_one", "[outbox]\nretry_jitter = 1.5\n", "outbox.retry_jitter", {"at most"}},
+      {"listen_without_port", "[http]\nlisten = \"127.0.0.1\"\n", "http.listen", {"ADDRESS:PORT"}},
+      {"public_url_scheme", "[http]\npublic_url = \"relais.example\"\n", "http.public_url", {"http://"}},
+      {"missing_network", "[routing]\nnetwork = \"/nonexistent/network.toml\"\n", "routing.network",
+       {"cannot open the network file"}},
+      {"duplicate_sink_name",
+       "[[sink]]\nplugin = \"sink_webhook\"\n[[sink]]\nplugin = \"sink_email\"\nname = \"webhook\"\n", "sink[1].name",
+       {"two [[sink]] entries are named \"webhook\""}},
+      {"ambiguous_sink_for_moderators",
+       "[escalation]\nmoderators = [{ sink = \"webhook\", to = \"http://x.example\" }]\n[[sink]]\nplugin = "
+       "\"sink_webhook\"\n[[sink]]\nplugin = \"sink_webhook\"\n",
+       "escalation.moderators[0].sink", {"give them a `name` each"}},
       {"integer_below_range",
        "[ingest]\nmax_message_bytes = 100\n",
        "ingest.max_message_bytes",
@@ -446,7 +515,7 @@ batch_max = 10
 hold_score = 1
 reject_score = 2
 [routing]
-fallback = "ops"
+urgent_copy = ["critical"]
 )");
   EXPECT_EQ(restart_only_changes(base, next), std::vector<std::string>{});
 }

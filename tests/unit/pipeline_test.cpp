@@ -30,6 +30,7 @@ using relais::daemon::Config;
 using relais::daemon::LiveConfig;
 using relais::daemon::LivePlugins;
 using relais::daemon::Pipeline;
+using relais::daemon::Router;
 using relais::daemon::PluginInstance;
 using relais::daemon::PluginSet;
 using relais::daemon::PostEvent;
@@ -141,11 +142,18 @@ class ThrowingTriager final : public relais::Triager {
   void triage(const Post&, Triage&) override { throw std::runtime_error("no map data"); }
 };
 
-Config config_with(double hold, double reject, std::string fallback = "") {
+Config config_with(double hold, double reject, const std::string& fallback = "") {
   Config c;
   c.hold_score = hold;
   c.reject_score = reject;
-  c.fallback = std::move(fallback);
+  if (!fallback.empty()) {
+    auto network = relais::daemon::parse_network(
+        "[[destination]]\nid = \"" + fallback + "\"\nfallback = true\ncategories = [\"groceries\"]\n"
+        "unknown_area = true\n",
+        "network.toml", {});
+    EXPECT_TRUE(network) << network.error().message;
+    if (network) c.network = *network;
+  }
   return c;
 }
 
@@ -184,8 +192,9 @@ class pipeline_process : public ::testing::Test {
   LivePlugins plugins;
   PluginSet set;
   std::vector<std::vector<StageRecord>> sunk;
+  Router router;
   Pipeline pipeline{live, plugins,
-                    [this](std::vector<StageRecord> records) { sunk.push_back(std::move(records)); }};
+                    [this](std::vector<StageRecord> records) { sunk.push_back(std::move(records)); }, router};
 };
 
 // ---------------------------------------------------------------------------
@@ -285,7 +294,8 @@ TEST_F(pipeline_process, ScoresAddUpAcrossModeratorsAndCrossTheThresholds) {
     SCOPED_TRACE("scores: " + trace);
     LiveConfig local{Config{}};
     LivePlugins none;
-    Pipeline p(local, none, [](std::vector<StageRecord>) {});
+    Router router;
+    Pipeline p(local, none, [](std::vector<StageRecord>) {}, router);
     PluginSet s;
     for (std::size_t i = 0; i < c.scores.size(); ++i) {
       s.moderators.push_back(
@@ -347,7 +357,8 @@ TEST_F(pipeline_process, ForcedActionWinsOverLowScores) {
   {
     LiveConfig local{Config{}};
     LivePlugins none;
-    Pipeline p(local, none, [](std::vector<StageRecord>) {});
+    Router router;
+    Pipeline p(local, none, [](std::vector<StageRecord>) {}, router);
     PluginSet s;
     s.moderators.push_back(scoring("list", {scored("BLOCKED_SENDER", 0.0, Action::reject)}));
     const StageRecord r = p.process(make_post(kRequestText), *local.get(), s);
@@ -359,7 +370,8 @@ TEST_F(pipeline_process, ForcedActionWinsOverLowScores) {
   {
     LiveConfig local{Config{}};
     LivePlugins none;
-    Pipeline p(local, none, [](std::vector<StageRecord>) {});
+    Router router;
+    Pipeline p(local, none, [](std::vector<StageRecord>) {}, router);
     PluginSet s;
     s.moderators.push_back(scoring("list", {scored("WATCHED", 0.1, Action::hold)}));
     const StageRecord r = p.process(make_post(kRequestText), *local.get(), s);
@@ -370,7 +382,8 @@ TEST_F(pipeline_process, ForcedActionWinsOverLowScores) {
     // Of several forced actions, the strictest wins.
     LiveConfig local{Config{}};
     LivePlugins none;
-    Pipeline p(local, none, [](std::vector<StageRecord>) {});
+    Router router;
+    Pipeline p(local, none, [](std::vector<StageRecord>) {}, router);
     PluginSet s;
     s.moderators.push_back(scoring("a", {scored("HOLD_IT", 0.0, Action::hold)}));
     s.moderators.push_back(scoring("b", {scored("REJECT_IT", 0.0, Action::reject)}));

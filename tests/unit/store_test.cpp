@@ -210,7 +210,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
 // commit
 
 TEST_F(store_sqlite, FreshDatabaseIsAtTheNewestSchema) {
-  EXPECT_EQ(relais::daemon::sqlite_schema_version(), 3);
+  EXPECT_EQ(relais::daemon::sqlite_schema_version(), 4);
   const auto st = stats();
   EXPECT_EQ(st.schema_version, relais::daemon::sqlite_schema_version());
   EXPECT_EQ(st.posts, 0);
@@ -877,7 +877,7 @@ TEST(store_migration, Version2FindingsGainRedactionsAndARelatedPost) {
   EXPECT_EQ((*got)->findings[0].finding.related_post, 0);
   opened->reset();
   RawDb raw(file);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), relais::daemon::sqlite_schema_version());
   const auto columns = raw.columns("findings");
   EXPECT_EQ(std::count(columns.begin(), columns.end(), "redactions"), 1);
   EXPECT_EQ(std::count(columns.begin(), columns.end(), "related_post"), 1);
