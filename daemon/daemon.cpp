@@ -162,8 +162,9 @@ Status Daemon::start() {
     d.pipeline->enqueue(std::move(unfinished));
   }
   try {
-    d.control =
-        std::make_unique<Control>(d.context, d.config, d.plugins, d.counters, *d.pipeline, *d.needs, *d.writer);
+    d.control = std::make_unique<Control>(d.context, d.config, d.plugins, d.counters, *d.pipeline, *d.needs,
+                                          *d.writer);
+    if (d.http) d.control->set_http_address(d.http->address());
     d.control->start();
     d.ingest = std::make_unique<Ingest>(d.context, d.config, *d.writer, d.counters, replies);
   } catch (const std::exception& e) {
@@ -177,10 +178,11 @@ Status Daemon::start() {
   d.running = true;
   const auto set = d.plugins.get();
   d.log->info(
-      "started version={} state_dir={} schema={} sources={} moderators={} triagers={} sinks={} destinations={} "
+      "started version={} state_dir={} schema={} sources={} moderators={} triagers={} sinks={} "
+      "destinations={} "
       "http={}",
-      RELAIS_VERSION, cfg->state_dir.string(), sqlite_schema_version(), set->sources.size(), set->moderators.size(),
-      set->triagers.size(), set->sinks.size(), cfg->network->destinations.size(),
+      RELAIS_VERSION, cfg->state_dir.string(), sqlite_schema_version(), set->sources.size(),
+      set->moderators.size(), set->triagers.size(), set->sinks.size(), cfg->network->destinations.size(),
       d.http ? d.http->address() : std::string("off"));
   return Done{};
 }

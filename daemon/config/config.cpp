@@ -106,7 +106,8 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
         if (auto u = parse_urgency(n)) {
           config.urgent_copy.push_back(*u);
         } else {
-          r.fail(*node, "urgent_copy", "expected urgencies among low, normal, high, critical, got \"" + n + "\"");
+          r.fail(*node, "urgent_copy",
+                 "expected urgencies among low, normal, high, critical, got \"" + n + "\"");
         }
       }
     }
@@ -154,8 +155,8 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
     }
     r.string("public_url", config.public_url);
     if (const auto* node = t.get("public_url"); node != nullptr && !config.public_url.empty() &&
-                                               config.public_url.rfind("http://", 0) != 0 &&
-                                               config.public_url.rfind("https://", 0) != 0) {
+                                                config.public_url.rfind("http://", 0) != 0 &&
+                                                config.public_url.rfind("https://", 0) != 0) {
       r.fail(*node, "public_url", "expected an http:// or https:// URL");
     }
     while (!config.public_url.empty() && config.public_url.back() == '/') config.public_url.pop_back();
@@ -247,7 +248,8 @@ Expected<Config> parse_config(std::string_view text, const std::filesystem::path
     if (!network) {
       if (network_node != nullptr && network.error().code == "open") {
         // The file itself could not be read: point at the key naming it.
-        return Error{"config", where(file, network_node->source()) + ": routing.network: " + network.error().message,
+        return Error{"config",
+                     where(file, network_node->source()) + ": routing.network: " + network.error().message,
                      "routing.network"};
       }
       return network.error();

@@ -63,8 +63,8 @@ struct Config {
   // How long a need may wait unclaimed at a destination before it goes to
   // the next one, by urgency (low, normal, high, critical). Counted during
   // the destination's opening hours, except for critical needs.
-  std::array<std::chrono::milliseconds, 4> claim_timeout = {
-      std::chrono::hours(72), std::chrono::hours(24), std::chrono::hours(2), std::chrono::minutes(30)};
+  std::array<std::chrono::milliseconds, 4> claim_timeout = {std::chrono::hours(72), std::chrono::hours(24),
+                                                            std::chrono::hours(2), std::chrono::minutes(30)};
   // How the moderators are told of a need no destination can take.
   std::vector<DeliverEntry> moderators;
   std::string moderators_lang = "fr";
@@ -87,7 +87,9 @@ struct Config {
   std::vector<PluginEntry> plugins;
 
   std::filesystem::path database() const { return state_dir / db_path; }
-  std::chrono::milliseconds timeout_for(Urgency u) const { return claim_timeout[static_cast<std::size_t>(u)]; }
+  std::chrono::milliseconds timeout_for(Urgency u) const {
+    return claim_timeout[static_cast<std::size_t>(u)];
+  }
   const PluginEntry* sink_named(std::string_view name) const;
   std::string ingest_socket() const { return "ipc://" + (state_dir / "ingest.sock").string(); }
 };

@@ -15,8 +15,8 @@ using toml_reader::TableReader;
 
 bool valid_id(std::string_view id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-           c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
   });
 }
 
@@ -45,7 +45,18 @@ void secret(TableReader& r, std::string_view key, std::string& out) {
 
 void read_hours(TableReader& r, const toml::table& table, WeeklyHours& hours) {
   std::set<unsigned> seen;
-  for (const auto& [key, node] : table) {
+  // In the order they are written, so that a day given twice is reported
+  // where it is given the second time.
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (const auto& [key, node] : table) entries.emplace_back(&key, &node);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    const auto& x = a.first->source().begin;
+    const auto& y = b.first->source().begin;
+    return x.line != y.line ? x.line < y.line : x.column < y.column;
+  });
+  for (const auto& [key_ptr, node_ptr] : entries) {
+    const auto& key = *key_ptr;
+    const auto& node = *node_ptr;
     const std::string name(key.str());
     r.get(name);
     // "mon", or a range of days "mon-fri".
@@ -61,19 +72,22 @@ void read_hours(TableReader& r, const toml::table& table, WeeklyHours& hours) {
       return r.fail_at(key.source(), name, "expected a day (mon ... sun) or a range of days such as mon-fri");
     }
     const auto* list = node.as_array();
-    if (list == nullptr) return r.fail(node, name, "expected an array of intervals such as [\"08:00-20:00\"]");
+    if (list == nullptr)
+      return r.fail(node, name, "expected an array of intervals such as [\"08:00-20:00\"]");
     std::vector<Interval> intervals;
     for (const auto& item : *list) {
       const auto* s = item.as_string();
       const auto interval = s != nullptr ? WeeklyHours::parse_interval(s->get()) : std::nullopt;
       if (!interval) {
-        return r.fail(item, name,
-                      "expected an interval \"HH:MM-HH:MM\" (24:00 for midnight; an end before the start runs "
-                      "past midnight)");
+        return r.fail(
+            item, name,
+            "expected an interval \"HH:MM-HH:MM\" (24:00 for midnight; an end before the start runs "
+            "past midnight)");
       }
       intervals.push_back(*interval);
     }
-    std::sort(intervals.begin(), intervals.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+    std::sort(intervals.begin(), intervals.end(),
+              [](const auto& a, const auto& b) { return a.start < b.start; });
     for (unsigned d = *first; d <= *last; ++d) {
       if (!seen.insert(d).second) return r.fail_at(key.source(), name, "this day is given twice");
       hours.days[d] = intervals;
@@ -128,7 +142,8 @@ Expected<std::shared_ptr<const Network>> load_network(const std::filesystem::pat
   return parse_network(buffer.str(), file, sinks);
 }
 
-Expected<std::shared_ptr<const Network>> parse_network(std::string_view text, const std::filesystem::path& file,
+Expected<std::shared_ptr<const Network>> parse_network(std::string_view text,
+                                                       const std::filesystem::path& file,
                                                        const std::vector<std::string>& sinks) {
   toml::table root;
   try {
@@ -220,7 +235,8 @@ Expected<std::shared_ptr<const Network>> parse_network(std::string_view text, co
     if (const auto* node = table.get("areas")) {
       for (std::size_t k = 0; k < d.areas.size(); ++k) {
         if (!area_ids.empty() && area_ids.count(d.areas[k]) == 0) {
-          r.fail(*node->as_array()->get(k), "areas", "\"" + d.areas[k] + "\" is not an [[area]] of this file");
+          r.fail(*node->as_array()->get(k), "areas",
+                 "\"" + d.areas[k] + "\" is not an [[area]] of this file");
         }
       }
     } else if (!d.unknown_area) {

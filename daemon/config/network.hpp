@@ -89,7 +89,8 @@ Expected<std::shared_ptr<const Network>> load_network(const std::filesystem::pat
                                                       const std::vector<std::string>& sinks);
 // The same from a text; `file` names it in errors and is where relative
 // secret and token files are found.
-Expected<std::shared_ptr<const Network>> parse_network(std::string_view text, const std::filesystem::path& file,
+Expected<std::shared_ptr<const Network>> parse_network(std::string_view text,
+                                                       const std::filesystem::path& file,
                                                        const std::vector<std::string>& sinks);
 
 }  // namespace relais::daemon

@@ -132,8 +132,8 @@ class TableReader {
     if (v == nullptr) return fail(*node, key, "expected an integer");
     if (v->get() < min || v->get() > max) {
       return fail(*node, key,
-                  "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
-                      std::to_string(v->get()));
+                  "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) +
+                      ", got " + std::to_string(v->get()));
     }
     out = v->get();
   }
@@ -167,7 +167,8 @@ class TableReader {
     if (node == nullptr) return;
     const auto* v = node->as_string();
     const auto parsed = v != nullptr ? parse_duration(v->get()) : std::nullopt;
-    if (!parsed) return fail(*node, key, "expected a duration such as \"500ms\", \"30s\", \"15m\", \"2h\" or \"3d\"");
+    if (!parsed)
+      return fail(*node, key, "expected a duration such as \"500ms\", \"30s\", \"15m\", \"2h\" or \"3d\"");
     if (*parsed < min || *parsed > max) {
       return fail(*node, key,
                   "expected a duration from " + std::to_string(min.count()) + "ms to " +

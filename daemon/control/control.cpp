@@ -168,10 +168,11 @@ struct Control::Impl {
   std::shared_ptr<spdlog::logger> log = component_logger("control");
   std::unique_ptr<Store> store;
   std::thread thread;
+  std::string http_address;  // empty: no HTTP endpoint
   const std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 
-  Impl(zmq::context_t& ctx, const LiveConfig& cfg, const LivePlugins& p, Counters& c, Pipeline& pl, NeedTracker& n,
-       Writer& w)
+  Impl(zmq::context_t& ctx, const LiveConfig& cfg, const LivePlugins& p, Counters& c, Pipeline& pl,
+       NeedTracker& n, Writer& w)
       : context(ctx), config(cfg), plugins(p), counters(c), pipeline(pl), needs(n), writer(w) {}
 
   // How long a decision may take to be carried out and committed.
@@ -301,6 +302,7 @@ struct Control::Impl {
         {"storage",
          {{"commits", counters.commits.load()}, {"commit_failures", counters.commit_failures.load()}}},
         {"pipeline", {{"processed", counters.processed.load()}}},
+        {"http", {{"address", http_address}}},
         {"outbox",
          {{"delivered", counters.deliveries_delivered.load()},
           {"retried", counters.deliveries_retried.load()},
@@ -360,6 +362,8 @@ Control::Control(zmq::context_t& context, const LiveConfig& config, const LivePl
     : impl_(std::make_unique<Impl>(context, config, plugins, counters, pipeline, needs, writer)) {}
 
 Control::~Control() { stop(); }
+
+void Control::set_http_address(std::string address) { impl_->http_address = std::move(address); }
 
 void Control::start() {
   const auto cfg = impl_->config.get();

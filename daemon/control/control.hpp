@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "config/live_config.hpp"
 #include "counters.hpp"
@@ -32,6 +33,8 @@ class Control {
   Control(const Control&) = delete;
   Control& operator=(const Control&) = delete;
 
+  // Where the HTTP endpoint listens, for `stats`; before start().
+  void set_http_address(std::string address);
   // Opens the read-only store; throws std::runtime_error when it cannot.
   void start();
   void stop();

@@ -22,8 +22,8 @@ json::object need_json(const StoredNeed& n) {
   for (const auto& c : n.triage.categories) categories.emplace_back(c);
   json::array destinations;
   for (const auto& a : n.assignments) {
-    destinations.push_back(
-        json::object{{"destination", a.destination}, {"reason", a.reason}, {"state", a.state}, {"day", a.day}});
+    destinations.push_back(json::object{
+        {"destination", a.destination}, {"reason", a.reason}, {"state", a.state}, {"day", a.day}});
   }
   json::object o{{"id", n.post_id},
                  {"state", n.state},
@@ -51,7 +51,8 @@ json::object delivery_json(const StoredDelivery& d) {
                  {"created_at", d.created_at},
                  {"updated_at", d.updated_at}};
   if (d.related_post > 0) o["related_post"] = d.related_post;
-  if (d.state == delivery_state::pending) o["next_at"] = d.next_at > 0 ? json::value(instant_text(d.next_at)) : json::value("now");
+  if (d.state == delivery_state::pending)
+    o["next_at"] = d.next_at > 0 ? json::value(instant_text(d.next_at)) : json::value("now");
   return o;
 }
 
@@ -123,7 +124,8 @@ Expected<json::value> RoutingQueries::redrive(const protocol::Query& q) {
   if (!found) return found.error();
   if (!*found) return Error{"not_found", "no delivery with id " + std::to_string(q.id), "id"};
   if ((*found)->state != delivery_state::dead) {
-    return Error{"invalid_value", "delivery " + std::to_string(q.id) + " is " + (*found)->state + ", not dead", "id"};
+    return Error{"invalid_value",
+                 "delivery " + std::to_string(q.id) + " is " + (*found)->state + ", not dead", "id"};
   }
   auto promise = std::make_shared<std::promise<Expected<bool>>>();
   auto future = promise->get_future();
@@ -143,7 +145,8 @@ Expected<json::value> RoutingQueries::redrive(const protocol::Query& q) {
 Expected<json::value> RoutingQueries::assign(const protocol::Query& q) {
   auto promise = std::make_shared<std::promise<Expected<NeedActResult>>>();
   auto future = promise->get_future();
-  needs.assign(q.id, q.destination, q.by, [promise](Expected<NeedActResult> r) { promise->set_value(std::move(r)); });
+  needs.assign(q.id, q.destination, q.by,
+               [promise](Expected<NeedActResult> r) { promise->set_value(std::move(r)); });
   auto done = wait_for(future, "the assignment");
   if (!done) return done.error();
   return json::value(json::object{{"id", done->post_id}, {"state", done->state}, {"owner", done->owner}});
@@ -162,7 +165,8 @@ Expected<json::value> RoutingQueries::act(const protocol::Query& q) {
   needs.act(std::move(request), [promise](Expected<NeedActResult> r) { promise->set_value(std::move(r)); });
   auto done = wait_for(future, "the " + q.what);
   if (!done) return done.error();
-  json::object o{{"id", done->post_id}, {"state", done->state}, {"owner", done->owner}, {"changed", done->changed}};
+  json::object o{
+      {"id", done->post_id}, {"state", done->state}, {"owner", done->owner}, {"changed", done->changed}};
   if (done->post) o["post"] = post_json(*done->post);
   return json::value(std::move(o));
 }

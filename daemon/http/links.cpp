@@ -12,7 +12,8 @@
 namespace relais::daemon {
 namespace {
 
-std::string message_of(NeedAct act, std::int64_t post_id, std::string_view destination, std::int64_t expires) {
+std::string message_of(NeedAct act, std::int64_t post_id, std::string_view destination,
+                       std::int64_t expires) {
   // Versioned, and one field a line: no field can run into the next.
   return "relais-link-1\n" + std::string(to_string(act)) + "\n" + std::to_string(post_id) + "\n" +
          std::string(destination) + "\n" + std::to_string(expires);
@@ -47,7 +48,8 @@ Expected<LinkSigner> LinkSigner::open(const std::filesystem::path& file) {
   if (in) {
     in.read(reinterpret_cast<char*>(key.data()), static_cast<std::streamsize>(key.size()));
     if (in.gcount() != static_cast<std::streamsize>(key.size())) {
-      return Error{"start", file.string() + ": the link key is not " + std::to_string(key.size()) + " bytes long", ""};
+      return Error{"start",
+                   file.string() + ": the link key is not " + std::to_string(key.size()) + " bytes long", ""};
     }
     return LinkSigner(key);
   }
@@ -55,7 +57,8 @@ Expected<LinkSigner> LinkSigner::open(const std::filesystem::path& file) {
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     return Error{"start",
-                 file.string() + ": cannot create the link key: " + std::error_code(errno, std::generic_category()).message(),
+                 file.string() + ": cannot create the link key: " +
+                     std::error_code(errno, std::generic_category()).message(),
                  ""};
   }
   const auto written = ::write(fd, key.data(), key.size());
@@ -71,7 +74,8 @@ std::string LinkSigner::sign(std::string_view message) const {
   std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
   crypto_auth_hmacsha256_state state;
   crypto_auth_hmacsha256_init(&state, key_.data(), key_.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()), message.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
   crypto_auth_hmacsha256_final(&state, mac.data());
   std::string hex(mac.size() * 2 + 1, '\0');
   sodium_bin2hex(hex.data(), hex.size(), mac.data(), mac.size());
@@ -81,8 +85,9 @@ std::string LinkSigner::sign(std::string_view message) const {
 
 std::string LinkSigner::path(NeedAct act, std::int64_t post_id, std::string_view destination,
                              std::int64_t expires_unix) const {
-  return "/l/" + std::string(to_string(act)) + "/" + std::to_string(post_id) + "/" + std::string(destination) + "/" +
-         std::to_string(expires_unix) + "/" + sign(message_of(act, post_id, destination, expires_unix));
+  return "/l/" + std::string(to_string(act)) + "/" + std::to_string(post_id) + "/" +
+         std::string(destination) + "/" + std::to_string(expires_unix) + "/" +
+         sign(message_of(act, post_id, destination, expires_unix));
 }
 
 Expected<LinkSigner::Link> LinkSigner::verify(std::string_view path, std::int64_t now_unix) const {

@@ -7,10 +7,12 @@ bool french(std::string_view lang) { return lang != "en"; }
 
 std::string page(std::string_view lang, std::string_view title, const std::string& body) {
   return "<!doctype html>\n<html lang=\"" + escape(lang) +
-         "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+         "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, "
+         "initial-scale=1\">"
          "<title>" +
          escape(title) +
-         " – relais</title><style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 "
+         " – relais</title><style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem "
+         "auto;padding:0 "
          "1rem;line-height:1.5}button{font-size:1.1rem;padding:.6rem 1.2rem}</style></head><body><h1>" +
          escape(title) + "</h1>" + body + "</body></html>\n";
 }
@@ -63,10 +65,11 @@ std::string link_confirm(const LinkPage& p) {
   std::string what;
   switch (p.act) {
     case NeedAct::claim:
-      what = fr ? "En confirmant, <strong>" + escape(p.destination_name) +
-                      "</strong> s'engage à répondre à ce besoin ; les autres destinataires en sont déchargés."
-                : "By confirming, <strong>" + escape(p.destination_name) +
-                      "</strong> takes this need on; the other recipients are released from it.";
+      what =
+          fr ? "En confirmant, <strong>" + escape(p.destination_name) +
+                   "</strong> s'engage à répondre à ce besoin ; les autres destinataires en sont déchargés."
+             : "By confirming, <strong>" + escape(p.destination_name) +
+                   "</strong> takes this need on; the other recipients are released from it.";
       break;
     case NeedAct::decline:
       what = fr ? "En confirmant, <strong>" + escape(p.destination_name) +
@@ -81,8 +84,8 @@ std::string link_confirm(const LinkPage& p) {
   }
   const std::string button = fr ? "Confirmer" : "Confirm";
   return page(p.lang, act_title(p),
-              "<p>" + what + "</p><form method=\"post\" action=\"" + escape(p.path) + "\"><button type=\"submit\">" +
-                  button + "</button></form>");
+              "<p>" + what + "</p><form method=\"post\" action=\"" + escape(p.path) +
+                  "\"><button type=\"submit\">" + button + "</button></form>");
 }
 
 std::string link_done(const LinkPage& p, const NeedActResult& result) {
@@ -90,11 +93,13 @@ std::string link_done(const LinkPage& p, const NeedActResult& result) {
   std::string body;
   switch (p.act) {
     case NeedAct::claim:
-      body = fr ? "<p>C'est noté : ce besoin est pris en charge par " + escape(p.destination_name) + ". Merci !</p>"
+      body = fr ? "<p>C'est noté : ce besoin est pris en charge par " + escape(p.destination_name) +
+                      ". Merci !</p>"
                 : "<p>Noted: " + escape(p.destination_name) + " has taken this need on. Thank you!</p>";
       if (result.post) {
         std::string contact;
-        for (const auto& [k, v] : result.post->private_data) contact += "<li>" + escape(k) + " : " + escape(v) + "</li>";
+        for (const auto& [k, v] : result.post->private_data)
+          contact += "<li>" + escape(k) + " : " + escape(v) + "</li>";
         if (!contact.empty()) {
           body += fr ? "<p>Coordonnées de la personne :</p><ul>" : "<p>The person's contact:</p><ul>";
           body += contact + "</ul>";
@@ -106,7 +111,8 @@ std::string link_done(const LinkPage& p, const NeedActResult& result) {
                 : "<p>Noted: the need will be offered to someone else.</p>";
       break;
     case NeedAct::resolve:
-      body = fr ? "<p>C'est noté : le besoin est résolu. Merci !</p>" : "<p>Noted: the need is resolved. Thank you!</p>";
+      body = fr ? "<p>C'est noté : le besoin est résolu. Merci !</p>"
+                : "<p>Noted: the need is resolved. Thank you!</p>";
       break;
   }
   if (!result.changed) body += fr ? "<p>(C'était déjà le cas.)</p>" : "<p>(It was so already.)</p>";
@@ -119,7 +125,8 @@ std::string link_failed(const LinkPage& p, std::string_view code, std::string_vi
   if (code == need_error::conflict) {
     body = fr ? "<p>Ce n'est plus possible : " : "<p>This is no longer possible: ";
   } else if (code == need_error::forbidden || code == need_error::not_found) {
-    body = fr ? "<p>Ce lien ne vous permet pas d'agir sur ce besoin : " : "<p>This link does not let you act on this need: ";
+    body = fr ? "<p>Ce lien ne vous permet pas d'agir sur ce besoin : "
+              : "<p>This link does not let you act on this need: ";
   } else {
     body = fr ? "<p>Un incident empêche d'enregistrer votre réponse ; réessayez dans un moment : "
               : "<p>Your answer could not be recorded; try again in a moment: ";
@@ -133,8 +140,9 @@ std::string link_refused(std::string_view lang, std::string_view code) {
   std::string title = fr ? "Lien non valable" : "Link not valid";
   std::string body;
   if (code == "expired") {
-    body = fr ? "<p>Ce lien a expiré. Répondez depuis un message plus récent, ou contactez la coordination.</p>"
-              : "<p>This link has expired. Answer from a more recent message, or contact the coordinators.</p>";
+    body =
+        fr ? "<p>Ce lien a expiré. Répondez depuis un message plus récent, ou contactez la coordination.</p>"
+           : "<p>This link has expired. Answer from a more recent message, or contact the coordinators.</p>";
   } else if (code == "method") {
     body = fr ? "<p>Ouvrez ce lien dans un navigateur.</p>" : "<p>Open this link in a browser.</p>";
   } else {

@@ -129,7 +129,8 @@ struct HttpServer::Impl {
   std::string address;
   std::thread thread;
 
-  Impl(const LiveConfig& c, NeedTracker& n, const LinkSigner& l, Counters& k, const LivePlugins& p, Clock clock)
+  Impl(const LiveConfig& c, NeedTracker& n, const LinkSigner& l, Counters& k, const LivePlugins& p,
+       Clock clock)
       : config(c), needs(n), links(l), counters(k), plugins(p), now(std::move(clock)) {}
 
   void accept();
@@ -151,9 +152,8 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(kMaxBodyBytes);
     stream_.expires_after(kReadTimeout);
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_read(ec);
-    });
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -163,8 +163,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == http::error::body_limit || ec == http::error::header_limit) {
       Request none;
-      return send(error_response(none, http::status::payload_too_large, "too_large", "the request is too large"),
-                  false);
+      return send(
+          error_response(none, http::status::payload_too_large, "too_large", "the request is too large"),
+          false);
     }
     if (ec) return;  // a timeout or a reset: nothing to answer
     request_ = parser_->release();
@@ -179,7 +180,8 @@ class Session : public std::enable_shared_from_this<Session> {
     return res;
   }
 
-  Response error_response(const Request& req, http::status status, std::string_view code, std::string_view message) {
+  Response error_response(const Request& req, http::status status, std::string_view code,
+                          std::string_view message) {
     return json_response(req, status, json::object{{"error", code}, {"message", message}});
   }
 
@@ -199,24 +201,24 @@ class Session : public std::enable_shared_from_this<Session> {
     res.keep_alive(keep_alive && request_.keep_alive());
     res.prepare_payload();
     auto shared = std::make_shared<Response>(std::move(res));
-    http::async_write(stream_, *shared, [self = shared_from_this(), shared](beast::error_code ec, std::size_t) {
-      if (ec) return;
-      if (!shared->keep_alive()) {
-        beast::error_code ignored;
-        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-        return;
-      }
-      self->read();
-    });
+    http::async_write(stream_, *shared,
+                      [self = shared_from_this(), shared](beast::error_code ec, std::size_t) {
+                        if (ec) return;
+                        if (!shared->keep_alive()) {
+                          beast::error_code ignored;
+                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                          return;
+                        }
+                        self->read();
+                      });
   }
 
   // Runs on the need tracker's thread: the answer goes back to this
   // session's executor.
   template <class Make>
   void answer_later(Make make) {
-    asio::post(stream_.get_executor(), [self = shared_from_this(), make = std::move(make)]() mutable {
-      self->send(make(*self));
-    });
+    asio::post(stream_.get_executor(),
+               [self = shared_from_this(), make = std::move(make)]() mutable { self->send(make(*self)); });
   }
 
   void handle() {
@@ -225,7 +227,8 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto parts = split_path(target);
     const auto config = server_.config.get();
     if (parts.size() == 1 && parts[0] == "healthz") {
-      if (req.method() != http::verb::get) return send(error_response(req, http::status::method_not_allowed, "method", "use GET"));
+      if (req.method() != http::verb::get)
+        return send(error_response(req, http::status::method_not_allowed, "method", "use GET"));
       Response res{http::status::ok, req.version()};
       res.set(http::field::content_type, "text/plain; charset=utf-8");
       res.body() = "ok\n";
@@ -253,28 +256,35 @@ class Session : public std::enable_shared_from_this<Session> {
       return send(std::move(res));
     }
     if (parts.size() == 2) {
-      if (req.method() != http::verb::get) return send(error_response(req, http::status::method_not_allowed, "method", "use GET"));
+      if (req.method() != http::verb::get)
+        return send(error_response(req, http::status::method_not_allowed, "method", "use GET"));
       const auto state = query_value(std::string_view(req.target().data(), req.target().size()), "state");
-      if (!state.empty() && state != "routed" && state != "claimed" && state != "resolved" && state != "unrouted") {
+      if (!state.empty() && state != "routed" && state != "claimed" && state != "resolved" &&
+          state != "unrouted") {
         return send(error_response(req, http::status::bad_request, "bad_request",
                                    "state must be routed, claimed, resolved or unrouted"));
       }
       auto needs = server_.store->list_needs(state, destination->id, kMaxListedNeeds);
-      if (!needs) return send(error_response(req, http::status::service_unavailable, "unavailable", needs.error().message));
+      if (!needs)
+        return send(
+            error_response(req, http::status::service_unavailable, "unavailable", needs.error().message));
       json::array list;
       for (const auto& n : *needs) list.push_back(need_json(n, destination->id));
-      return send(json_response(req, http::status::ok, json::object{{"destination", destination->id},
-                                                                   {"needs", std::move(list)}}));
+      return send(json_response(req, http::status::ok,
+                                json::object{{"destination", destination->id}, {"needs", std::move(list)}}));
     }
     std::int64_t id = 0;
-    if (!parse_id(parts[2], id)) return send(error_response(req, http::status::not_found, "not_found", "no such need"));
+    if (!parse_id(parts[2], id))
+      return send(error_response(req, http::status::not_found, "not_found", "no such need"));
     if (parts.size() == 3) {
-      if (req.method() != http::verb::get) return send(error_response(req, http::status::method_not_allowed, "method", "use GET"));
+      if (req.method() != http::verb::get)
+        return send(error_response(req, http::status::method_not_allowed, "method", "use GET"));
       return show(config, *destination, id);
     }
     const auto act = parts.size() == 4 ? parse_need_act(parts[3]) : std::nullopt;
     if (!act) return send(error_response(req, http::status::not_found, "not_found", "no such resource"));
-    if (req.method() != http::verb::post) return send(error_response(req, http::status::method_not_allowed, "method", "use POST"));
+    if (req.method() != http::verb::post)
+      return send(error_response(req, http::status::method_not_allowed, "method", "use POST"));
     NeedActRequest request;
     request.post_id = id;
     request.act = *act;
@@ -286,7 +296,9 @@ class Session : public std::enable_shared_from_this<Session> {
       boost::system::error_code ec;
       const auto body = json::parse(req.body(), ec);
       const auto* o = ec ? nullptr : body.if_object();
-      if (o == nullptr) return send(error_response(req, http::status::bad_request, "bad_request", "the body must be a JSON object"));
+      if (o == nullptr)
+        return send(
+            error_response(req, http::status::bad_request, "bad_request", "the body must be a JSON object"));
       for (const auto& kv : *o) {
         if (kv.key() != "note" || !kv.value().is_string() || kv.value().get_string().size() > 1024) {
           return send(error_response(req, http::status::bad_request, "bad_request",
@@ -294,12 +306,17 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         request.note = std::string(kv.value().get_string());
       }
-      if (!protocol::valid_utf8(request.note)) return send(error_response(req, http::status::bad_request, "bad_request", "note: not UTF-8"));
+      if (!protocol::valid_utf8(request.note))
+        return send(error_response(req, http::status::bad_request, "bad_request", "note: not UTF-8"));
     }
     server_.needs.act(std::move(request), [self = shared_from_this()](Expected<NeedActResult> result) {
       self->answer_later([result = std::move(result)](Session& s) {
-        if (!result) return s.error_response(s.request_, status_of(result.error().code), result.error().code, result.error().message);
-        json::object o{{"id", result->post_id}, {"state", result->state}, {"owner", result->owner},
+        if (!result)
+          return s.error_response(s.request_, status_of(result.error().code), result.error().code,
+                                  result.error().message);
+        json::object o{{"id", result->post_id},
+                       {"state", result->state},
+                       {"owner", result->owner},
                        {"changed", result->changed}};
         if (result->post) o["post"] = post_json(*result->post);
         return s.json_response(s.request_, http::status::ok, o);
@@ -310,15 +327,21 @@ class Session : public std::enable_shared_from_this<Session> {
   void show(const Config& config, const Destination& destination, std::int64_t id) {
     const auto& req = request_;
     auto need = server_.store->get_need(id);
-    if (!need) return send(error_response(req, http::status::service_unavailable, "unavailable", need.error().message));
+    if (!need)
+      return send(
+          error_response(req, http::status::service_unavailable, "unavailable", need.error().message));
     const bool given = *need && std::any_of((*need)->assignments.begin(), (*need)->assignments.end(),
                                             [&](const auto& a) { return a.destination == destination.id; });
     // Not found and not yours look the same: ids of others' needs stay unknown.
-    if (!given) return send(error_response(req, http::status::not_found, "not_found", "no such need among yours"));
+    if (!given)
+      return send(error_response(req, http::status::not_found, "not_found", "no such need among yours"));
     auto post = server_.store->get_post(id, false);
-    if (!post || !*post) return send(error_response(req, http::status::service_unavailable, "unavailable", "the post cannot be read"));
+    if (!post || !*post)
+      return send(
+          error_response(req, http::status::service_unavailable, "unavailable", "the post cannot be read"));
     auto o = need_json(**need, destination.id);
-    const bool full = destination.personal_data == PersonalData::always || (*need)->need.claimed_by == destination.id;
+    const bool full =
+        destination.personal_data == PersonalData::always || (*need)->need.claimed_by == destination.id;
     o["post"] = post_json(full ? (*post)->post : public_view(**post));
     (void)config;
     send(json_response(req, http::status::ok, json::object{{"need", std::move(o)}}));
@@ -330,7 +353,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void link(const Config& config, std::string_view target) {
     const auto& req = request_;
     const auto path = target.substr(0, target.find('?'));
-    const auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(server_.now().time_since_epoch()).count();
+    const auto unix_now =
+        std::chrono::duration_cast<std::chrono::seconds>(server_.now().time_since_epoch()).count();
     auto verified = server_.links.verify(path, unix_now);
     const auto* destination = verified ? config.network->find(verified->destination) : nullptr;
     const std::string lang = destination != nullptr ? destination->lang : "fr";
@@ -342,7 +366,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (req.method() == http::verb::get || req.method() == http::verb::head) {
       return send(html_response(req, http::status::ok, pages::link_confirm(page)));
     }
-    if (req.method() != http::verb::post) return send(html_response(req, http::status::method_not_allowed, pages::link_refused(lang, "method")));
+    if (req.method() != http::verb::post)
+      return send(html_response(req, http::status::method_not_allowed, pages::link_refused(lang, "method")));
     NeedActRequest request;
     request.post_id = verified->post_id;
     request.act = verified->act;
@@ -371,7 +396,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 const Destination* HttpServer::Impl::by_token(const Config& cfg, std::string_view authorization) const {
   constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.size() <= kBearer.size() || authorization.substr(0, kBearer.size()) != kBearer) return nullptr;
+  if (authorization.size() <= kBearer.size() || authorization.substr(0, kBearer.size()) != kBearer)
+    return nullptr;
   const auto token = authorization.substr(kBearer.size());
   // Every destination is compared, in constant time, so that the time taken
   // says nothing about which token came close.
@@ -446,8 +472,8 @@ void HttpServer::Impl::accept() {
   });
 }
 
-HttpServer::HttpServer(const LiveConfig& config, NeedTracker& needs, const LinkSigner& links, Counters& counters,
-                       const LivePlugins& plugins, Clock now)
+HttpServer::HttpServer(const LiveConfig& config, NeedTracker& needs, const LinkSigner& links,
+                       Counters& counters, const LivePlugins& plugins, Clock now)
     : impl_(std::make_unique<Impl>(config, needs, links, counters, plugins, std::move(now))) {}
 
 HttpServer::~HttpServer() { stop(); }
@@ -471,8 +497,9 @@ Status HttpServer::start(const std::string& listen, const std::filesystem::path&
   if (!ec) d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Error{"start", "http.listen: cannot listen on " + listen + ": " + ec.message(), ""};
   const auto bound = d.acceptor.local_endpoint();
-  d.address = (bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string()) +
-              ":" + std::to_string(bound.port());
+  d.address =
+      (bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string()) +
+      ":" + std::to_string(bound.port());
   d.accept();
   d.thread = std::thread([&d] {
     name_this_thread("http");

@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/json.hpp>
 #include <atomic>
+#include <boost/json.hpp>
 #include <cmath>
 #include <random>
 
@@ -31,10 +31,12 @@ std::chrono::milliseconds retry_delay(const Config& config, unsigned attempts, d
                                       std::chrono::seconds retry_after) {
   using std::chrono::milliseconds;
   const unsigned doublings = attempts == 0 ? 0 : std::min(attempts - 1, 40U);
-  const double base = std::min(static_cast<double>(config.retry_max.count()),
-                               static_cast<double>(config.retry_min.count()) * std::ldexp(1.0, static_cast<int>(doublings)));
+  const double base =
+      std::min(static_cast<double>(config.retry_max.count()),
+               static_cast<double>(config.retry_min.count()) * std::ldexp(1.0, static_cast<int>(doublings)));
   const double jittered = base * (1.0 - config.retry_jitter * std::clamp(random, 0.0, 1.0));
-  return std::max(milliseconds(static_cast<std::int64_t>(jittered)), std::chrono::duration_cast<milliseconds>(retry_after));
+  return std::max(milliseconds(static_cast<std::int64_t>(jittered)),
+                  std::chrono::duration_cast<milliseconds>(retry_after));
 }
 
 // One sink instance, its thread and its queue.
@@ -50,7 +52,8 @@ struct Outbox::Worker {
   std::thread thread;
 };
 
-Outbox::Outbox(const LiveConfig& config, const LivePlugins& plugins, Writer& writer, Counters& counters, Clock now)
+Outbox::Outbox(const LiveConfig& config, const LivePlugins& plugins, Writer& writer, Counters& counters,
+               Clock now)
     : config_(config),
       plugins_(plugins),
       writer_(writer),
@@ -136,7 +139,8 @@ void Outbox::run() {
     const auto now = to_millis(now_());
     auto next = store_->next_delivery_at(now);
     std::chrono::milliseconds wait = kIdleWait;
-    if (next && *next) wait = std::clamp(std::chrono::milliseconds(**next - now), std::chrono::milliseconds(0), wait);
+    if (next && *next)
+      wait = std::clamp(std::chrono::milliseconds(**next - now), std::chrono::milliseconds(0), wait);
     std::unique_lock lock(mutex_);
     wake_.wait_for(lock, wait, [&] { return stopping_ || woken_; });
     if (stopping_) return;
@@ -148,6 +152,7 @@ void Outbox::schedule(const Config& config, const PluginSet& plugins) {
   // A worker for each sink instance of the live set; those of a set a
   // reload replaced finish what they hold, then stop.
   std::vector<Worker*> live;
+  std::vector<std::unique_ptr<Worker>> finished;  // retired workers that have exited
   {
     std::lock_guard lock(mutex_);
     std::map<const Sink*, std::unique_ptr<Worker>> kept;
@@ -211,13 +216,17 @@ void Outbox::schedule(const Config& config, const PluginSet& plugins) {
     for (auto& [sink, w] : workers_) live.push_back(w.get());
     for (auto it = retired_.begin(); it != retired_.end();) {
       if ((*it)->exited) {
-        (*it)->thread.join();
+        finished.push_back(std::move(*it));
         it = retired_.erase(it);
       } else {
         ++it;
       }
     }
   }
+  // Joined outside the outbox's lock: a worker that has just exited may
+  // still be in wake(), waiting for that lock.
+  for (auto& w : finished) w->thread.join();
+  finished.clear();
 
   const Instant now = now_();
   for (Worker* w : live) {
@@ -234,7 +243,8 @@ void Outbox::schedule(const Config& config, const PluginSet& plugins) {
     }
     // Rows already handed out are still pending in the store: ask for
     // enough to find `room` new ones among them.
-    auto due = store_->due_deliveries(to_millis(now), w->name, room + std::min(taken, kMaxInFlightPerSink * 4));
+    auto due =
+        store_->due_deliveries(to_millis(now), w->name, room + std::min(taken, kMaxInFlightPerSink * 4));
     if (!due) {
       log_->error("outbox_read_failed sink={} error=\"{}\"", w->name, due.error().message);
       continue;
@@ -319,7 +329,9 @@ Expected<Delivery> Outbox::compose(const Config& config, const StoredDelivery& r
     }
   }
   if (entry == nullptr) {
-    return Error{"invalid", "\"" + row.destination + "\" is no longer reached through the sink \"" + row.sink + "\"", ""};
+    return Error{"invalid",
+                 "\"" + row.destination + "\" is no longer reached through the sink \"" + row.sink + "\"",
+                 ""};
   }
   d.address = entry->to;
   d.secret = entry->secret;
@@ -331,7 +343,8 @@ Expected<Delivery> Outbox::compose(const Config& config, const StoredDelivery& r
     const auto expires =
         std::chrono::duration_cast<std::chrono::seconds>((now + config.link_ttl).time_since_epoch()).count();
     for (auto act : {NeedAct::claim, NeedAct::decline, NeedAct::resolve}) {
-      d.links[std::string(to_string(act))] = base_url_ + signer_->path(act, acts_on, row.destination, expires);
+      d.links[std::string(to_string(act))] =
+          base_url_ + signer_->path(act, acts_on, row.destination, expires);
     }
   }
   return d;
@@ -349,10 +362,11 @@ void Outbox::attempt(Worker& worker, Job job) {
     result = {DeliveryStatus::retry, "the sink threw an unknown exception", 0};
   }
   counters.posts.fetch_add(1, std::memory_order_relaxed);
-  counters.nanoseconds.fetch_add(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                               std::chrono::steady_clock::now() - start)
-                                                               .count()),
-                                 std::memory_order_relaxed);
+  counters.nanoseconds.fetch_add(
+      static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+              .count()),
+      std::memory_order_relaxed);
   if (result.status != DeliveryStatus::delivered) counters.errors.fetch_add(1, std::memory_order_relaxed);
   {
     std::lock_guard wl(worker.mutex);
@@ -368,8 +382,8 @@ void Outbox::finish(const StoredDelivery& row, DeliveryResult result) {
   o.post_id = row.post_id;
   o.attempts = row.attempts + 1;
   o.error = result.reason;
-  json::object detail{{"delivery", row.id}, {"destination", row.destination}, {"sink", row.sink},
-                      {"attempt", o.attempts}};
+  json::object detail{
+      {"delivery", row.id}, {"destination", row.destination}, {"sink", row.sink}, {"attempt", o.attempts}};
   if (result.status == DeliveryStatus::delivered) {
     o.state = std::string(delivery_state::delivered);
     o.next_at = row.next_at;
@@ -377,24 +391,29 @@ void Outbox::finish(const StoredDelivery& row, DeliveryResult result) {
     counters_.deliveries_delivered.fetch_add(1, std::memory_order_relaxed);
   } else if (result.status == DeliveryStatus::retry && o.attempts < config->max_attempts) {
     thread_local std::mt19937_64 random{std::random_device{}()};
-    const auto pause = retry_delay(*config, o.attempts, std::uniform_real_distribution<double>(0.0, 1.0)(random),
-                                   std::chrono::seconds(result.retry_after_s));
+    const auto pause =
+        retry_delay(*config, o.attempts, std::uniform_real_distribution<double>(0.0, 1.0)(random),
+                    std::chrono::seconds(result.retry_after_s));
     o.state = std::string(delivery_state::pending);
     o.next_at = to_millis(now_() + pause);
     detail["error"] = result.reason;
     detail["retry_in_ms"] = pause.count();
     o.event = {"delivery_failed", "outbox", json::serialize(detail)};
     counters_.deliveries_retried.fetch_add(1, std::memory_order_relaxed);
-    log_->info("delivery_retry delivery={} post={} destination={} sink={} attempt={} retry_in_ms={} error=\"{}\"",
-               row.id, row.post_id, row.destination, row.sink, o.attempts, pause.count(), result.reason);
+    log_->debug(
+        "delivery_retry delivery={} post={} destination={} sink={} attempt={} retry_in_ms={} error=\"{}\"",
+        row.id, row.post_id, row.destination, row.sink, o.attempts, pause.count(), result.reason);
   } else {
     o.state = std::string(delivery_state::dead);
     o.next_at = row.next_at;
     detail["error"] = result.reason;
     o.event = {"dead_lettered", "outbox", json::serialize(detail)};
     counters_.deliveries_dead.fetch_add(1, std::memory_order_relaxed);
-    log_->warn("dead_lettered delivery={} post={} destination={} sink={} attempts={} error=\"{}\"", row.id,
-               row.post_id, row.destination, row.sink, o.attempts, result.reason);
+    // Rate-limited: a destination that is down dead-letters every delivery.
+    problems_.log(LogLevel::warn,
+                  fmt::format("dead_lettered delivery={} post={} destination={} sink={} attempts={} "
+                              "error=\"{}\"",
+                              row.id, row.post_id, row.destination, row.sink, o.attempts, result.reason));
   }
   const std::int64_t id = row.id;
   writer_.record_deliveries({std::move(o)}, [this, id](bool) {

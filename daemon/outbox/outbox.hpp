@@ -81,6 +81,7 @@ class Outbox {
   Counters& counters_;
   Clock now_;
   std::shared_ptr<spdlog::logger> log_;
+  PluginLogger problems_{"outbox"};  // per-delivery warnings, rate-limited
   std::unique_ptr<Store> store_;
   std::string database_id_;
   const LinkSigner* signer_ = nullptr;

@@ -14,9 +14,12 @@
 namespace relais::daemon {
 namespace json = boost::json;
 
-Instant system_now() { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
+Instant system_now() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
 
-Pipeline::Pipeline(const LiveConfig& config, const LivePlugins& plugins, RecordSink sink, Router& router, Clock now)
+Pipeline::Pipeline(const LiveConfig& config, const LivePlugins& plugins, RecordSink sink, Router& router,
+                   Clock now)
     : config_(config),
       plugins_(plugins),
       sink_(std::move(sink)),
@@ -315,9 +318,10 @@ void Pipeline::after_moderation(const Post& post, const Config& config, const Pl
 
   if (triage.kind != Kind::request) {
     record.state = state::accepted;
-    const std::string reason = triage.kind == Kind::offer
-                                   ? "offers are not routed: they are matched with open requests"
-                                   : "only requests are routed; this post's kind is " + std::string(to_string(triage.kind));
+    const std::string reason =
+        triage.kind == Kind::offer
+            ? "offers are not routed: they are matched with open requests"
+            : "only requests are routed; this post's kind is " + std::string(to_string(triage.kind));
     record.events.push_back({"not_routed", "route", json::serialize(json::object{{"reason", reason}})});
     return;
   }

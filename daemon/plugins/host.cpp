@@ -122,13 +122,14 @@ namespace {
 Status check_addresses(const Config& config, const PluginSet& set) {
   auto check = [&](const DeliverEntry& e) -> Status {
     const auto* entry = config.sink_named(e.sink);
-    if (entry == nullptr) return Error{"config", e.where + ": no [[sink]] entry is named \"" + e.sink + "\"", ""};
+    if (entry == nullptr)
+      return Error{"config", e.where + ": no [[sink]] entry is named \"" + e.sink + "\"", ""};
     for (const auto& sink : set.sinks) {
       if (sink.instance != entry->instance()) continue;
       auto ok = sink.object->check_address(e.to);
       if (!ok) {
-        return Error{"config", e.where + ": " + ok.error().message + " (sink " + e.sink + ", " + sink.plugin + ")",
-                     ""};
+        return Error{"config",
+                     e.where + ": " + ok.error().message + " (sink " + e.sink + ", " + sink.plugin + ")", ""};
       }
     }
     return Done{};

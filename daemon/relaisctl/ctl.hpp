@@ -68,6 +68,22 @@ int cmd_decide(const Options& o, bool approve, std::int64_t id, const std::strin
                const std::string& text);
 int cmd_learn(const Options& o, const std::string& file, const std::string& by);
 
+// routing.cpp: needs and deliveries, the unrouted queue, a moderator's
+// assignment and redrive, and a destination's acts with its token (read
+// from a file, so that it never shows in the process list).
+int cmd_needs(const Options& o, const std::string& state, const std::string& destination, int limit);
+int cmd_unrouted(const Options& o, int limit);
+int cmd_need(const Options& o, std::int64_t id);
+int cmd_deliveries(const Options& o, const std::string& state, std::int64_t post, int limit);
+int cmd_redrive(const Options& o, std::int64_t id, const std::string& by);
+int cmd_assign(const Options& o, std::int64_t id, const std::string& destination, const std::string& by);
+// act: claim, decline or resolve.
+int cmd_act(const Options& o, const std::string& act, std::int64_t id, const std::string& destination,
+            const std::string& token_file, const std::string& note);
+// For `show`: the post's need (its destinations) and its deliveries, printed
+// or, with --json, added to `answer`; nothing when the post has none.
+void show_routing(const Options& o, std::int64_t id, boost::json::object& answer);
+
 // rules.cpp: what moderation would do, computed here with shadow instances
 // of the configured moderators, never by the running daemon.
 struct RulesOptions {

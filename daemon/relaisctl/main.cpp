@@ -116,7 +116,13 @@ int cmd_show(const Options& o, std::int64_t id) {
   q.what = "post";
   q.id = id;
   auto r = query(o, q);
-  if (auto done = relais::ctl::reported(o, r)) return *done;
+  if (!r) return fail(r.error().message);
+  if (o.as_json) {
+    // The post as relaisd answers it, with its need and deliveries beside it.
+    relais::ctl::show_routing(o, id, r->as_object());
+    std::cout << json::serialize(*r) << "\n";
+    return 0;
+  }
   const auto& p = r->at("post").as_object();
   std::cout << "post " << p.at("id").as_int64() << "  state=" << str(p.at("state")) << "\n"
             << "source: " << str(p.at("source")) << "  external_id: " << str(p.at("external_id"))
@@ -151,6 +157,8 @@ int cmd_show(const Options& o, std::int64_t id) {
     }
   }
   if (const auto* t = p.if_contains("triage")) std::cout << "triage: " << json::serialize(*t) << "\n";
+  json::object unused;  // filled with --json only
+  relais::ctl::show_routing(o, id, unused);
   std::cout << "events:\n";
   for (const auto& e : p.at("events").as_array()) {
     std::cout << "  " << str(e.at("at")) << "  " << str(e.at("type")) << "  by " << str(e.at("actor")) << "  "
@@ -223,11 +231,14 @@ int main(int argc, char** argv) {
   std::string state;
   int limit = 50;
   auto* posts = app.add_subcommand("posts", "list the newest posts");
-  posts->add_option("--state", state, "received, held, rejected, accepted, routed or unrouted")
-      ->check(CLI::IsMember({"received", "held", "rejected", "accepted", "routed", "unrouted"}));
+  posts
+      ->add_option("--state", state,
+                   "received, held, rejected, accepted, routed, unrouted, claimed or resolved")
+      ->check(CLI::IsMember(
+          {"received", "held", "rejected", "accepted", "routed", "unrouted", "claimed", "resolved"}));
   posts->add_option("--limit", limit, "how many")->check(CLI::Range(1, 10000));
   std::int64_t id = 0;
-  auto* show = app.add_subcommand("show", "one post with its event trail");
+  auto* show = app.add_subcommand("show", "one post with its need, its deliveries and its event trail");
   show->add_option("ID", id, "post id")->required()->check(CLI::PositiveNumber);
   auto* stats = app.add_subcommand("stats", "counters of the store, the daemon and each plugin instance");
   auto* plugins = app.add_subcommand("plugins", "the loaded plugins: instance, kind, version, file, ABI");
@@ -248,6 +259,48 @@ int main(int argc, char** argv) {
   auto* learn = app.add_subcommand("learn", "teach the learning moderators from labelled JSON Lines");
   learn->add_option("FILE", file, "a file, or - for standard input")->required();
   learn->add_option("--by", by, "who labelled them (default: the login name)")->capture_default_str();
+
+  std::string destination;
+  auto* needs = app.add_subcommand("needs", "the needs relaisd routed, newest first");
+  needs->add_option("--state", state, "routed, claimed, resolved or unrouted")
+      ->check(CLI::IsMember({"routed", "claimed", "resolved", "unrouted"}));
+  needs->add_option("--destination", destination, "only the needs given to this destination");
+  needs->add_option("--limit", limit, "how many")->check(CLI::Range(1, 10000));
+  auto* unrouted = app.add_subcommand("unrouted", "the needs no destination can take, with why");
+  unrouted->add_option("--limit", limit, "how many")->check(CLI::Range(1, 10000));
+  auto* need = app.add_subcommand("need", "one need with its destinations and deliveries");
+  need->add_option("ID", id, "the need's post id")->required()->check(CLI::PositiveNumber);
+  bool failed = false;
+  std::int64_t post_id = 0;
+  auto* deliveries = app.add_subcommand("deliveries", "the outbox: deliveries to destinations, newest first");
+  auto* failed_flag = deliveries->add_flag("--failed", failed,
+                                           "dead letters, and pending deliveries that failed at least once");
+  deliveries->add_option("--state", state, "pending, delivered, dead or failed")
+      ->check(CLI::IsMember({"pending", "delivered", "dead", "failed"}))
+      ->excludes(failed_flag);
+  deliveries->add_option("--post", post_id, "only the deliveries of this post")->check(CLI::PositiveNumber);
+  deliveries->add_option("--limit", limit, "how many")->check(CLI::Range(1, 10000));
+  auto* redrive = app.add_subcommand("redrive", "send a dead delivery again");
+  redrive->add_option("ID", id, "delivery id")->required()->check(CLI::PositiveNumber);
+  redrive->add_option("--by", by, "who decides (default: the login name)")->capture_default_str();
+  auto* assign = app.add_subcommand("assign", "give a need to a destination, over the routing policy");
+  assign->add_option("ID", id, "the need's post id")->required()->check(CLI::PositiveNumber);
+  assign->add_option("DESTINATION", destination, "a destination id of the network")->required();
+  assign->add_option("--by", by, "who decides (default: the login name)")->capture_default_str();
+  std::string token_file;
+  std::vector<CLI::App*> acts;
+  for (const auto& [act, what] : {std::pair{"claim", "take a need routed to the destination"},
+                                  std::pair{"decline", "give a need back, for the next candidate"},
+                                  std::pair{"resolve", "say that a need was met"}}) {
+    auto* cmd = app.add_subcommand(act, std::string("as a destination: ") + what);
+    cmd->add_option("ID", id, "the need's post id")->required()->check(CLI::PositiveNumber);
+    cmd->add_option("--destination", destination, "the destination acting")->required();
+    cmd->add_option("--token-file", token_file,
+                    "a file holding the destination's token, or - for standard input")
+        ->required();
+    cmd->add_option("--note", note, "a note kept in the need's trail");
+    acts.push_back(cmd);
+  }
 
   relais::ctl::RulesOptions ro;
   auto* rules = app.add_subcommand("rules", "try moderation rules without touching the running daemon");
@@ -285,6 +338,16 @@ int main(int argc, char** argv) {
     if (approve->parsed()) return relais::ctl::cmd_decide(o, true, id, by, note);
     if (reject->parsed()) return relais::ctl::cmd_decide(o, false, id, by, reason);
     if (learn->parsed()) return relais::ctl::cmd_learn(o, file, by);
+    if (needs->parsed()) return relais::ctl::cmd_needs(o, state, destination, limit);
+    if (unrouted->parsed()) return relais::ctl::cmd_unrouted(o, limit);
+    if (need->parsed()) return relais::ctl::cmd_need(o, id);
+    if (deliveries->parsed())
+      return relais::ctl::cmd_deliveries(o, failed ? "failed" : state, post_id, limit);
+    if (redrive->parsed()) return relais::ctl::cmd_redrive(o, id, by);
+    if (assign->parsed()) return relais::ctl::cmd_assign(o, id, destination, by);
+    for (auto* act : acts) {
+      if (act->parsed()) return relais::ctl::cmd_act(o, act->get_name(), id, destination, token_file, note);
+    }
     if (rules_test->parsed()) return relais::ctl::cmd_rules_test(o, ro, file);
     if (rules_replay->parsed()) return relais::ctl::cmd_rules_replay(o, ro);
   } catch (const std::exception& e) {

@@ -5,7 +5,8 @@
 namespace relais::daemon {
 namespace json = boost::json;
 
-std::int64_t claim_deadline(const Config& config, const Destination& destination, Urgency urgency, Instant now) {
+std::int64_t claim_deadline(const Config& config, const Destination& destination, Urgency urgency,
+                            Instant now) {
   const auto timeout = config.timeout_for(urgency);
   if (urgency != Urgency::critical) {
     if (auto t = add_open_time(destination.hours, *destination.zone, now, timeout)) return to_millis(*t);
@@ -14,8 +15,8 @@ std::int64_t claim_deadline(const Config& config, const Destination& destination
 }
 
 std::vector<DeliveryRequest> deliveries_to(const Config& config, std::string_view destination,
-                                           std::int64_t post_id, DeliveryPurpose purpose, const std::string& reason,
-                                           std::int64_t related_post) {
+                                           std::int64_t post_id, DeliveryPurpose purpose,
+                                           const std::string& reason, std::int64_t related_post) {
   const std::vector<DeliverEntry>* entries = &config.moderators;
   if (destination != kModerators) {
     const auto* d = config.network->find(destination);
@@ -64,9 +65,11 @@ Dispatch dispatch_route(const Config& config, const RouteDecision& decision, std
     const bool is_copy = i > 0 && decision.urgent_copy && fallback != nullptr && id == fallback->id;
     const std::string reason = is_copy ? "urgent_copy" : (decision.category.empty() ? "fallback" : "route");
     const auto day = decision.days.find(id);
-    out.assignments.push_back({id, reason, day != decision.days.end() ? day->second : std::string(), "active"});
+    out.assignments.push_back(
+        {id, reason, day != decision.days.end() ? day->second : std::string(), "active"});
     const auto purpose = is_copy ? DeliveryPurpose::urgent_copy : DeliveryPurpose::need;
-    for (auto& d : deliveries_to(config, id, post_id, purpose, decision.reason)) out.deliveries.push_back(std::move(d));
+    for (auto& d : deliveries_to(config, id, post_id, purpose, decision.reason))
+      out.deliveries.push_back(std::move(d));
   }
   const auto* owner = config.network->find(decision.destinations.front());
   out.need.owner = decision.destinations.front();

@@ -20,13 +20,14 @@ namespace relais::daemon {
 // it: the urgency's timeout, counted during the destination's opening hours
 // unless the need is critical (then on the wall clock, as for a
 // destination that never opens).
-std::int64_t claim_deadline(const Config& config, const Destination& destination, Urgency urgency, Instant now);
+std::int64_t claim_deadline(const Config& config, const Destination& destination, Urgency urgency,
+                            Instant now);
 
 // One outbox row per `deliver` entry of the destination (of the moderators
 // for kModerators).
 std::vector<DeliveryRequest> deliveries_to(const Config& config, std::string_view destination,
-                                           std::int64_t post_id, DeliveryPurpose purpose, const std::string& reason,
-                                           std::int64_t related_post = 0);
+                                           std::int64_t post_id, DeliveryPurpose purpose,
+                                           const std::string& reason, std::int64_t related_post = 0);
 
 // The JSON detail of a routing event: the destinations, the deciding
 // category, the reason, the local time the policy was read at, and every

@@ -76,7 +76,11 @@ std::optional<NeedAct> parse_need_act(std::string_view text) noexcept {
 }
 
 NeedTracker::NeedTracker(const LiveConfig& config, Router& router, Writer& writer, Clock now)
-    : config_(config), router_(router), writer_(writer), now_(std::move(now)), log_(component_logger("needs")) {}
+    : config_(config),
+      router_(router),
+      writer_(writer),
+      now_(std::move(now)),
+      log_(component_logger("needs")) {}
 
 NeedTracker::~NeedTracker() { stop(); }
 
@@ -152,8 +156,8 @@ void NeedTracker::run() {
       auto next = store_->next_need_deadline();
       if (next && *next) {
         const auto until = from_millis(**next) - now_();
-        wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until), std::chrono::milliseconds(0),
-                          std::chrono::milliseconds(kIdleWait));
+        wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
+                          std::chrono::milliseconds(0), std::chrono::milliseconds(kIdleWait));
       }
       wake_.wait_for(lock, wait, [&] { return stopping_ || woken_ || !jobs_.empty(); });
       woken_ = false;
@@ -187,9 +191,9 @@ void NeedTracker::escalate_due(const Config& config) {
   for (const auto& need : *due) escalate(config, need);
 }
 
-NeedChange NeedTracker::reroute(const Config& config, const StoredNeed& need, const std::set<std::string>& tried,
-                                DeliveryPurpose purpose, const std::string& why, const std::string& actor,
-                                Instant now) {
+NeedChange NeedTracker::reroute(const Config& config, const StoredNeed& need,
+                                const std::set<std::string>& tried, DeliveryPurpose purpose,
+                                const std::string& why, const std::string& actor, Instant now) {
   NeedChange change;
   change.post_id = need.post_id;
   change.expected_version = need.need.version;
@@ -227,8 +231,8 @@ NeedChange NeedTracker::reroute(const Config& config, const StoredNeed& need, co
   // Nobody left: the moderators.
   change.state = std::string(state::unrouted);
   change.need = NeedRecord{"", "", std::nullopt, 0};
-  change.deliveries =
-      deliveries_to(config, kModerators, need.post_id, DeliveryPurpose::unrouted, why + "; no destination left");
+  change.deliveries = deliveries_to(config, kModerators, need.post_id, DeliveryPurpose::unrouted,
+                                    why + "; no destination left");
   detail["to"] = std::string(kModerators);
   change.events.push_back({need.post_id, {type, actor, json::serialize(detail)}});
   log_->warn("unrouted post={} from={} reason=\"{}\" moderators_told={}", need.post_id, need.need.owner, why,
@@ -242,10 +246,11 @@ void NeedTracker::escalate(const Config& config, const StoredNeed& due) {
     const Instant now = now_();
     std::set<std::string> tried;
     for (const auto& a : need.assignments) tried.insert(a.destination);
-    const std::string why =
-        "not claimed by " + need.need.owner + " within " + minutes_text(config.timeout_for(need.triage.urgency)) +
-        (need.triage.urgency == Urgency::critical ? "" : " of its opening hours");
-    auto committed = commit(reroute(config, need, tried, DeliveryPurpose::escalation, why, "escalation", now));
+    const std::string why = "not claimed by " + need.need.owner + " within " +
+                            minutes_text(config.timeout_for(need.triage.urgency)) +
+                            (need.triage.urgency == Urgency::critical ? "" : " of its opening hours");
+    auto committed =
+        commit(reroute(config, need, tried, DeliveryPurpose::escalation, why, "escalation", now));
     if (!committed) {
       log_->error("escalation_failed post={} error=\"{}\"", need.post_id, committed.error().message);
       return;
@@ -303,9 +308,12 @@ Expected<NeedActResult> NeedTracker::do_act(const Config& config, const NeedActR
 
     switch (request.act) {
       case NeedAct::claim: {
-        if (need.state == state::resolved) return refused(need_error::conflict, "the need is already resolved");
-        if (mine->state != "active") return refused(need_error::conflict, destination->id + " declined this need");
-        if (claimed_by_other) return refused(need_error::conflict, "the need is already claimed by another destination");
+        if (need.state == state::resolved)
+          return refused(need_error::conflict, "the need is already resolved");
+        if (mine->state != "active")
+          return refused(need_error::conflict, destination->id + " declined this need");
+        if (claimed_by_other)
+          return refused(need_error::conflict, "the need is already claimed by another destination");
         if (need.need.claimed_by == destination->id) {
           result.post = visible_post(config, need, destination->id);
           return result;  // claimed already: nothing to change
@@ -319,7 +327,8 @@ Expected<NeedActResult> NeedTracker::do_act(const Config& config, const NeedActR
       }
       case NeedAct::resolve: {
         if (need.state == state::resolved) return result;
-        if (claimed_by_other) return refused(need_error::conflict, "the need is claimed by another destination");
+        if (claimed_by_other)
+          return refused(need_error::conflict, "the need is claimed by another destination");
         change.state = std::string(state::resolved);
         change.need = NeedRecord{destination->id, destination->id, std::nullopt, 0};
         change.events.push_back({need.post_id, {"resolved", actor, json::serialize(detail)}});
@@ -328,7 +337,8 @@ Expected<NeedActResult> NeedTracker::do_act(const Config& config, const NeedActR
         break;
       }
       case NeedAct::decline: {
-        if (need.state == state::resolved) return refused(need_error::conflict, "the need is already resolved");
+        if (need.state == state::resolved)
+          return refused(need_error::conflict, "the need is already resolved");
         if (mine->state != "active") return result;  // declined already
         change.assignments.push_back({destination->id, "", "", "declined"});
         const bool holds = need.need.owner == destination->id || need.need.claimed_by == destination->id;
@@ -340,11 +350,12 @@ Expected<NeedActResult> NeedTracker::do_act(const Config& config, const NeedActR
           for (const auto& a : need.assignments) tried.insert(a.destination);
           StoredNeed released = need;
           released.need.owner = destination->id;
-          auto next = reroute(config, released, tried, DeliveryPurpose::reroute, "declined by " + destination->id,
-                              actor, now);
+          auto next = reroute(config, released, tried, DeliveryPurpose::reroute,
+                              "declined by " + destination->id, actor, now);
           change.state = next.state;
           change.need = next.need;
-          change.assignments.insert(change.assignments.end(), next.assignments.begin(), next.assignments.end());
+          change.assignments.insert(change.assignments.end(), next.assignments.begin(),
+                                    next.assignments.end());
           change.deliveries = std::move(next.deliveries);
           change.events.push_back({need.post_id, {"declined", actor, json::serialize(detail)}});
           change.events.insert(change.events.end(), next.events.begin(), next.events.end());
@@ -387,7 +398,8 @@ Expected<NeedActResult> NeedTracker::do_assign(const Config& config, std::int64_
     change.post_id = post_id;
     change.expected_version = need.need.version;
     change.state = std::string(state::routed);
-    change.need = NeedRecord{destination->id, "", claim_deadline(config, *destination, need.triage.urgency, now), 0};
+    change.need =
+        NeedRecord{destination->id, "", claim_deadline(config, *destination, need.triage.urgency, now), 0};
     const std::string why = "assigned by moderator " + by;
     change.assignments.push_back({destination->id, "manual", router_.take(*destination, now), "active"});
     change.deliveries = deliveries_to(config, destination->id, post_id, DeliveryPurpose::need, why);
@@ -409,8 +421,8 @@ void NeedTracker::do_match(const Config& config, std::int64_t offer_id) {
   if (!stored || !*stored || !(*stored)->triage) return;
   const Triage& triage = *(*stored)->triage;
   const Instant now = now_();
-  const std::string since =
-      protocol::rfc3339_utc(std::chrono::system_clock::time_point(now.time_since_epoch() - config.offer_window));
+  const std::string since = protocol::rfc3339_utc(
+      std::chrono::system_clock::time_point(now.time_since_epoch() - config.offer_window));
   NeedChange change;
   change.post_id = offer_id;
   std::vector<std::int64_t> needs;
@@ -432,19 +444,22 @@ void NeedTracker::do_match(const Config& config, std::int64_t offer_id) {
   for (const auto id : needs) {
     auto need = store_->get_need(id);
     if (!need || !*need) continue;
-    const std::string& holder = (*need)->need.claimed_by.empty() ? (*need)->need.owner : (*need)->need.claimed_by;
+    const std::string& holder =
+        (*need)->need.claimed_by.empty() ? (*need)->need.owner : (*need)->need.claimed_by;
     if (holder.empty()) continue;
     const std::string why = "a volunteer's offer matches need " + std::to_string(id);
     for (auto& d : deliveries_to(config, holder, offer_id, DeliveryPurpose::offer, why, id)) {
       change.deliveries.push_back(std::move(d));
     }
     change.events.push_back(
-        {id, {"offer_available", "match", json::serialize(json::object{{"offer", offer_id}, {"to", holder}})}});
+        {id,
+         {"offer_available", "match", json::serialize(json::object{{"offer", offer_id}, {"to", holder}})}});
     matched.push_back(json::object{{"need", id}, {"destination", holder}});
   }
   json::array joined;
   for (const auto& pool : pools_for_offer(*config.network, triage)) {
-    for (auto& d : deliveries_to(config, pool, offer_id, DeliveryPurpose::offer, "a volunteer joins the pool")) {
+    for (auto& d :
+         deliveries_to(config, pool, offer_id, DeliveryPurpose::offer, "a volunteer joins the pool")) {
       change.deliveries.push_back(std::move(d));
     }
     joined.emplace_back(pool);
@@ -452,10 +467,12 @@ void NeedTracker::do_match(const Config& config, std::int64_t offer_id) {
   const bool any = !matched.empty() || !joined.empty();
   json::object detail{{"needs", std::move(matched)}, {"pools", std::move(joined)}};
   if (!any) {
-    detail["reason"] = triage.area.empty() ? "the offer's area is unknown"
-                                           : "no open need and no volunteer pool for its categories in " + triage.area;
+    detail["reason"] = triage.area.empty()
+                           ? "the offer's area is unknown"
+                           : "no open need and no volunteer pool for its categories in " + triage.area;
   }
-  change.events.push_back({offer_id, {any ? "offer_matched" : "offer_unmatched", "match", json::serialize(detail)}});
+  change.events.push_back(
+      {offer_id, {any ? "offer_matched" : "offer_unmatched", "match", json::serialize(detail)}});
   auto committed = commit(std::move(change));
   if (!committed) log_->error("offer_match_failed post={} error=\"{}\"", offer_id, committed.error().message);
 }

@@ -52,8 +52,8 @@ struct NeedActRequest {
 // What came of it.
 struct NeedActResult {
   std::int64_t post_id = 0;
-  std::string state;  // the need's state after the act
-  std::string owner;  // the destination now expected to claim it (a decline re-routes)
+  std::string state;     // the need's state after the act
+  std::string owner;     // the destination now expected to claim it (a decline re-routes)
   bool changed = false;  // false: it was so already
   // The need as the destination may now see it: with the poster's contact
   // once it holds the need.
@@ -100,8 +100,8 @@ class NeedTracker {
   void escalate_due(const Config& config);
   void escalate(const Config& config, const StoredNeed& need);
   Expected<NeedActResult> do_act(const Config& config, const NeedActRequest& request);
-  Expected<NeedActResult> do_assign(const Config& config, std::int64_t post_id, const std::string& destination,
-                                    const std::string& by);
+  Expected<NeedActResult> do_assign(const Config& config, std::int64_t post_id,
+                                    const std::string& destination, const std::string& by);
   void do_match(const Config& config, std::int64_t offer);
   // Hands the change to the writer and waits for its commit: the next step
   // reads what it wrote.
@@ -109,7 +109,8 @@ class NeedTracker {
   // The need given to the next destination; or to the moderators.
   NeedChange reroute(const Config& config, const StoredNeed& need, const std::set<std::string>& tried,
                      DeliveryPurpose purpose, const std::string& why, const std::string& actor, Instant now);
-  std::optional<Post> visible_post(const Config& config, const StoredNeed& need, const std::string& destination);
+  std::optional<Post> visible_post(const Config& config, const StoredNeed& need,
+                                   const std::string& destination);
 
   const LiveConfig& config_;
   Router& router_;

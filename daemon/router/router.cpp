@@ -68,8 +68,8 @@ bool choose(const RoutingPolicy& policy, const Triage& triage, Instant at, const
     if (eligible.empty()) continue;
     decision.destinations.push_back(eligible.front()->id);
     decision.category = category;
-    decision.reason = "the most specific open destination with capacity for " + category + " in " +
-                      where_text(triage);
+    decision.reason =
+        "the most specific open destination with capacity for " + category + " in " + where_text(triage);
     return true;
   }
   return false;
@@ -85,8 +85,8 @@ std::string categories_text(const Triage& triage) {
 bool to_fallback(const RoutingPolicy& policy, const Triage& triage, Instant at, const CapacityLedger& ledger,
                  const std::set<std::string>& tried, RouteDecision& decision) {
   const auto* fallback = policy.network.fallback();
-  const std::string nobody = "no open destination with capacity for " + categories_text(triage) + " in " +
-                             where_text(triage);
+  const std::string nobody =
+      "no open destination with capacity for " + categories_text(triage) + " in " + where_text(triage);
   if (fallback == nullptr) {
     decision.reason = nobody + ", and the network has no fallback";
     return false;
@@ -139,14 +139,15 @@ RouteDecision plan_route(const RoutingPolicy& policy, const Triage& triage, Inst
   if (!choose(policy, triage, at, ledger, none, decision)) {
     to_fallback(policy, triage, at, ledger, none, decision);
   }
-  const bool urgent =
-      std::find(policy.urgent_copy.begin(), policy.urgent_copy.end(), triage.urgency) != policy.urgent_copy.end();
+  const bool urgent = std::find(policy.urgent_copy.begin(), policy.urgent_copy.end(), triage.urgency) !=
+                      policy.urgent_copy.end();
   const auto* fallback = policy.network.fallback();
   if (urgent && fallback != nullptr && !decision.destinations.empty() &&
       std::find(decision.destinations.begin(), decision.destinations.end(), fallback->id) ==
           decision.destinations.end()) {
     if (full(*fallback, at, ledger)) {
-      decision.considered.push_back({fallback->id, "", "no urgent copy: " + full_reason(*fallback, at, ledger)});
+      decision.considered.push_back(
+          {fallback->id, "", "no urgent copy: " + full_reason(*fallback, at, ledger)});
     } else {
       decision.considered.push_back({fallback->id, "", "chosen for the copy of an urgent need"});
       decision.destinations.push_back(fallback->id);
@@ -158,8 +159,8 @@ RouteDecision plan_route(const RoutingPolicy& policy, const Triage& triage, Inst
   return decision;
 }
 
-RouteDecision plan_next(const RoutingPolicy& policy, const Triage& triage, Instant at, const CapacityLedger& ledger,
-                        const std::set<std::string>& tried) {
+RouteDecision plan_next(const RoutingPolicy& policy, const Triage& triage, Instant at,
+                        const CapacityLedger& ledger, const std::set<std::string>& tried) {
   RouteDecision decision;
   if (!choose(policy, triage, at, ledger, tried, decision)) {
     to_fallback(policy, triage, at, ledger, tried, decision);

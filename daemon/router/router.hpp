@@ -71,8 +71,8 @@ RouteDecision plan_route(const RoutingPolicy& policy, const Triage& triage, Inst
 
 // Who takes a need next at `at`, none of `tried` again: the next candidate
 // by the same policy, else the fallback, else nobody (the moderators).
-RouteDecision plan_next(const RoutingPolicy& policy, const Triage& triage, Instant at, const CapacityLedger& ledger,
-                        const std::set<std::string>& tried);
+RouteDecision plan_next(const RoutingPolicy& policy, const Triage& triage, Instant at,
+                        const CapacityLedger& ledger, const std::set<std::string>& tried);
 
 // The volunteer pools an offer joins: the pools that handle one of its
 // categories in its area.

@@ -154,5 +154,4 @@ inline std::vector<std::string> json_to_list(const std::string& text) {
   return out;
 }
 
-
 }  // namespace relais::daemon::sqlite

@@ -4,7 +4,8 @@ namespace relais::daemon::sqlite {
 namespace {
 
 constexpr const char* kNeedColumns =
-    "SELECT n.post_id, o.state, n.owner, n.claimed_by, n.deadline, n.version, o.kind, o.categories, o.urgency, "
+    "SELECT n.post_id, o.state, n.owner, n.claimed_by, n.deadline, n.version, o.kind, o.categories, "
+    "o.urgency, "
     "o.area, o.lang, p.received_at FROM needs n JOIN outcomes o ON o.post_id = n.post_id "
     "JOIN posts p ON p.id = n.post_id ";
 
@@ -32,7 +33,8 @@ void read_assignments(sqlite3* db, StoredNeed& n) {
 }
 
 constexpr const char* kDeliveryColumns =
-    "SELECT id, post_id, destination, sink, purpose, reason, related_post, state, attempts, next_at, last_error, "
+    "SELECT id, post_id, destination, sink, purpose, reason, related_post, state, attempts, next_at, "
+    "last_error, "
     "created_at, updated_at FROM deliveries ";
 
 StoredDelivery delivery_of(const Stmt& s) {
@@ -59,10 +61,11 @@ RoutingWrites::RoutingWrites(sqlite3* db, EventWriter& events)
     : db_(db),
       events_(events),
       version_(db, "SELECT version FROM needs WHERE post_id = ?"),
-      upsert_need_(db,
-                   "INSERT INTO needs(post_id, owner, claimed_by, deadline, version) VALUES (?,?,?,?,?) "
-                   "ON CONFLICT(post_id) DO UPDATE SET owner = excluded.owner, claimed_by = excluded.claimed_by, "
-                   "deadline = excluded.deadline, version = excluded.version"),
+      upsert_need_(
+          db,
+          "INSERT INTO needs(post_id, owner, claimed_by, deadline, version) VALUES (?,?,?,?,?) "
+          "ON CONFLICT(post_id) DO UPDATE SET owner = excluded.owner, claimed_by = excluded.claimed_by, "
+          "deadline = excluded.deadline, version = excluded.version"),
       set_state_(db, "UPDATE outcomes SET state = ? WHERE post_id = ?"),
       // An assignment given again keeps the reason and day it was first
       // given with, unless new ones are given: its capacity was used then.
@@ -72,13 +75,15 @@ RoutingWrites::RoutingWrites(sqlite3* db, EventWriter& events)
                          "state = excluded.state, "
                          "reason = CASE WHEN excluded.reason = '' THEN reason ELSE excluded.reason END, "
                          "day = CASE WHEN excluded.day = '' THEN day ELSE excluded.day END"),
-      insert_delivery_(db,
-                       "INSERT INTO deliveries(post_id, destination, sink, purpose, reason, related_post, state, "
-                       "attempts, next_at, last_error, created_at, updated_at) "
-                       "VALUES (?,?,?,?,?,?,'pending',0,0,'',?,?)"),
-      update_delivery_(db,
-                       "UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, last_error = ?, updated_at = ? "
-                       "WHERE id = ?"),
+      insert_delivery_(
+          db,
+          "INSERT INTO deliveries(post_id, destination, sink, purpose, reason, related_post, state, "
+          "attempts, next_at, last_error, created_at, updated_at) "
+          "VALUES (?,?,?,?,?,?,'pending',0,0,'',?,?)"),
+      update_delivery_(
+          db,
+          "UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, last_error = ?, updated_at = ? "
+          "WHERE id = ?"),
       redrive_(db,
                "UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?, updated_at = ? "
                "WHERE id = ? AND state = 'dead'") {}
@@ -161,7 +166,8 @@ void RoutingWrites::record(const DeliveryOutcome& o, const std::string& now) {
   if (!o.event.type.empty()) events_.add_event(o.post_id, o.event, now);
 }
 
-bool RoutingWrites::redrive(std::int64_t id, std::int64_t due, const PostEvent& event, const std::string& now) {
+bool RoutingWrites::redrive(std::int64_t id, std::int64_t due, const PostEvent& event,
+                            const std::string& now) {
   redrive_.reset().bind(1, due).bind(2, now).bind(3, id).run();
   if (sqlite3_changes(db_) == 0) return false;
   Stmt post(db_, "SELECT post_id FROM deliveries WHERE id = ?");
@@ -212,10 +218,12 @@ std::optional<std::int64_t> read_next_need_deadline(sqlite3* db) {
   return s.integer(0);
 }
 
-std::vector<std::int64_t> read_open_needs_matching(sqlite3* db, std::string_view category, std::string_view area,
-                                                   std::string_view since, std::size_t limit) {
+std::vector<std::int64_t> read_open_needs_matching(sqlite3* db, std::string_view category,
+                                                   std::string_view area, std::string_view since,
+                                                   std::size_t limit) {
   Stmt s(db,
-         "SELECT n.post_id FROM needs n JOIN outcomes o ON o.post_id = n.post_id JOIN posts p ON p.id = n.post_id "
+         "SELECT n.post_id FROM needs n JOIN outcomes o ON o.post_id = n.post_id JOIN posts p ON p.id = "
+         "n.post_id "
          "WHERE o.state = 'routed' AND o.area = ? AND p.ingested_at >= ? "
          "AND EXISTS (SELECT 1 FROM json_each(o.categories) WHERE value = ?) ORDER BY n.post_id LIMIT ?");
   s.bind(1, area).bind(2, since).bind(3, category).bind(4, static_cast<std::int64_t>(limit));
@@ -259,11 +267,12 @@ std::optional<std::int64_t> read_next_delivery_at(sqlite3* db, std::int64_t afte
 
 std::vector<StoredDelivery> read_deliveries(sqlite3* db, std::string_view state, std::int64_t post_id,
                                             std::size_t limit) {
-  Stmt s(db, (std::string(kDeliveryColumns) +
-              // "failed": dead letters, and pending rows that failed at least once.
-              "WHERE (?1 = '' OR state = ?1 OR (?1 = 'failed' AND (state = 'dead' OR "
-              "(state = 'pending' AND attempts > 0)))) AND (?2 = 0 OR post_id = ?2) ORDER BY id DESC LIMIT ?3")
-                 .c_str());
+  Stmt s(db,
+         (std::string(kDeliveryColumns) +
+          // "failed": dead letters, and pending rows that failed at least once.
+          "WHERE (?1 = '' OR state = ?1 OR (?1 = 'failed' AND (state = 'dead' OR "
+          "(state = 'pending' AND attempts > 0)))) AND (?2 = 0 OR post_id = ?2) ORDER BY id DESC LIMIT ?3")
+             .c_str());
   s.bind(1, state).bind(2, post_id).bind(3, static_cast<std::int64_t>(limit));
   std::vector<StoredDelivery> out;
   while (s.step()) out.push_back(delivery_of(s));

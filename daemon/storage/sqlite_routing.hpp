@@ -50,8 +50,9 @@ std::vector<StoredNeed> read_needs(sqlite3* db, std::string_view state, std::str
                                    std::size_t limit);
 std::vector<StoredNeed> read_due_needs(sqlite3* db, std::int64_t now, std::size_t limit);
 std::optional<std::int64_t> read_next_need_deadline(sqlite3* db);
-std::vector<std::int64_t> read_open_needs_matching(sqlite3* db, std::string_view category, std::string_view area,
-                                                   std::string_view since, std::size_t limit);
+std::vector<std::int64_t> read_open_needs_matching(sqlite3* db, std::string_view category,
+                                                   std::string_view area, std::string_view since,
+                                                   std::size_t limit);
 std::vector<CapacityUse> read_capacity_uses(sqlite3* db);
 std::vector<StoredDelivery> read_due_deliveries(sqlite3* db, std::int64_t now, std::string_view sink,
                                                 std::size_t limit);

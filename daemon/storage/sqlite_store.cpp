@@ -434,7 +434,8 @@ class SqliteStore final : public Store, public sqlite::EventWriter {
   }
 
   Expected<std::vector<std::int64_t>> open_needs_matching(std::string_view category, std::string_view area,
-                                                          std::string_view since, std::size_t limit) override {
+                                                          std::string_view since,
+                                                          std::size_t limit) override {
     return reading([&] { return sqlite::read_open_needs_matching(db_.get(), category, area, since, limit); });
   }
 

@@ -34,7 +34,8 @@ inline constexpr std::string_view resolved = "resolved";  // the need was met
 namespace delivery_state {
 inline constexpr std::string_view pending = "pending";  // to be sent at next_at
 inline constexpr std::string_view delivered = "delivered";
-inline constexpr std::string_view dead = "dead";  // dead-lettered: it failed for good; `redrive` sends it again
+inline constexpr std::string_view dead =
+    "dead";  // dead-lettered: it failed for good; `redrive` sends it again
 }  // namespace delivery_state
 
 struct PostEvent {
@@ -46,17 +47,17 @@ struct PostEvent {
 // Who holds a need and until when: the destination whose claim is awaited
 // (its clock runs), the one that claimed it, and the escalation timer.
 struct NeedRecord {
-  std::string owner;       // empty: nobody (unrouted)
-  std::string claimed_by;  // empty: not claimed
+  std::string owner;                     // empty: nobody (unrouted)
+  std::string claimed_by;                // empty: not claimed
   std::optional<std::int64_t> deadline;  // ms since the epoch; none: no timer
-  std::int64_t version = 0;  // counts the changes; a change names the version it read
+  std::int64_t version = 0;              // counts the changes; a change names the version it read
 };
 
 // A destination given a need, with the local day whose capacity it used.
 struct AssignmentRecord {
   std::string destination;
-  std::string reason;  // route, urgent_copy, fallback, escalation, reroute, manual
-  std::string day;     // empty: it used no capacity
+  std::string reason;            // route, urgent_copy, fallback, escalation, reroute, manual
+  std::string day;               // empty: it used no capacity
   std::string state = "active";  // active | declined
 };
 
@@ -91,8 +92,8 @@ struct StageRecord {
 struct NeedChange {
   std::int64_t post_id = 0;
   std::optional<std::int64_t> expected_version;
-  std::string state;               // the post's new state; empty: unchanged
-  std::optional<NeedRecord> need;  // written with version expected_version + 1
+  std::string state;                          // the post's new state; empty: unchanged
+  std::optional<NeedRecord> need;             // written with version expected_version + 1
   std::vector<AssignmentRecord> assignments;  // inserted, or updated by destination
   std::vector<DeliveryRequest> deliveries;
   std::vector<std::pair<std::int64_t, PostEvent>> events;  // by post
@@ -231,8 +232,10 @@ class Store {
   virtual Expected<std::optional<std::int64_t>> next_need_deadline() = 0;
   // Routed needs received since `since` (RFC 3339) with `category` among
   // their categories, in `area`, oldest first: what an offer can meet.
-  virtual Expected<std::vector<std::int64_t>> open_needs_matching(std::string_view category, std::string_view area,
-                                                                  std::string_view since, std::size_t limit) = 0;
+  virtual Expected<std::vector<std::int64_t>> open_needs_matching(std::string_view category,
+                                                                  std::string_view area,
+                                                                  std::string_view since,
+                                                                  std::size_t limit) = 0;
   // How much capacity each destination used, by local day.
   virtual Expected<std::vector<CapacityUse>> capacity_uses() = 0;
 

@@ -75,7 +75,8 @@ void Writer::decide(StageRecord record, std::string expected_state, DecisionDone
     jobs_.push_back([this, record = std::move(record), expected = std::move(expected_state),
                      done = std::move(done)](Store& store) {
       auto decided = store.decide(record, expected);
-      if (!decided) log_->error("decision_failed post={} error=\"{}\"", record.post_id, decided.error().message);
+      if (!decided)
+        log_->error("decision_failed post={} error=\"{}\"", record.post_id, decided.error().message);
       if (decided && *decided) committed({&record, 1});
       done(std::move(decided));
     });
@@ -153,7 +154,8 @@ void Writer::run() {
                        [&] { return stopping_ || !submissions_.empty(); });
       } else {
         wake_.wait(lock, [&] {
-          return stopping_ || !submissions_.empty() || !records_.empty() || !jobs_.empty() || !outcomes_.empty();
+          return stopping_ || !submissions_.empty() || !records_.empty() || !jobs_.empty() ||
+                 !outcomes_.empty();
         });
       }
       stopping = stopping_;
@@ -245,7 +247,8 @@ void Writer::run() {
       std::vector<DeliveryOutcome> all;
       for (auto& o : outcomes) all.insert(all.end(), o.outcomes.begin(), o.outcomes.end());
       const auto recorded = store_.record_deliveries(all);
-      if (!recorded) log_->error("delivery_outcomes_failed count={} error=\"{}\"", all.size(), recorded.error().message);
+      if (!recorded)
+        log_->error("delivery_outcomes_failed count={} error=\"{}\"", all.size(), recorded.error().message);
       for (auto& o : outcomes) o.done(recorded.has_value());
       outcomes.clear();
     }

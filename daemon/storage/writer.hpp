@@ -60,8 +60,8 @@ class Writer {
 
   // Told, on the writer thread, of what a commit made due: keep it short.
   struct Listener {
-    std::function<void()> deliveries_added;  // the outbox has new rows
-    std::function<void()> needs_changed;     // a need's timer may have moved
+    std::function<void()> deliveries_added;                          // the outbox has new rows
+    std::function<void()> needs_changed;                             // a need's timer may have moved
     std::function<void(std::vector<std::int64_t>)> offers_accepted;  // offers to match
   };
   void listen(Listener listener) { listener_ = std::move(listener); }

@@ -456,8 +456,8 @@ Request parse_request(std::string_view frame, const Limits& limits) {
     return Ping{*s};
   }
   if (*type == "query") {
-    r.only({"v", "type", "seq", "query", "id", "state", "limit", "by", "note", "reason", "examples", "destination",
-            "token"});
+    r.only({"v", "type", "seq", "query", "id", "state", "limit", "by", "note", "reason", "examples",
+            "destination", "token"});
     Query q;
     if (auto what = r.string("query", true, 32)) q.what = *what;
     if (auto id = r.integer("id", false)) q.id = *id;
@@ -469,11 +469,12 @@ Request parse_request(std::string_view frame, const Limits& limits) {
     if (auto destination = r.string("destination", false, 64)) q.destination = *destination;
     if (auto token = r.string("token", false, kMaxShortFieldBytes)) q.token = *token;
     static constexpr std::string_view kQueries[] = {
-        "posts", "post", "stats",  "plugins",    "queue",   "approve", "reject", "learn",  "needs",
-        "need",  "assign", "deliveries", "redrive", "claim", "decline", "resolve"};
+        "posts", "post", "stats",  "plugins",    "queue",   "approve", "reject",  "learn",
+        "needs", "need", "assign", "deliveries", "redrive", "claim",   "decline", "resolve"};
     if (!fault && std::find(std::begin(kQueries), std::end(kQueries), q.what) == std::end(kQueries)) {
       r.fail(Code::invalid_value, "query",
-             "must be posts, post, stats, plugins, queue, approve, reject, learn, needs, need, assign, deliveries, "
+             "must be posts, post, stats, plugins, queue, approve, reject, learn, needs, need, assign, "
+             "deliveries, "
              "redrive, claim, decline or resolve");
     }
     auto one_of = [&](std::initializer_list<std::string_view> states, const char* list) {
@@ -496,8 +497,8 @@ Request parse_request(std::string_view frame, const Limits& limits) {
     if (!fault && by_id && q.id <= 0) {
       r.fail(Code::missing_field, "id", "a " + q.what + " query needs a positive id");
     }
-    const bool decision = q.what == "approve" || q.what == "reject" || q.what == "learn" || q.what == "assign" ||
-                          q.what == "redrive";
+    const bool decision = q.what == "approve" || q.what == "reject" || q.what == "learn" ||
+                          q.what == "assign" || q.what == "redrive";
     if (!fault && decision && q.by.find_first_not_of(" \t") == std::string::npos) {
       r.fail(Code::missing_field, "by", "a " + q.what + " query names the person deciding");
     }

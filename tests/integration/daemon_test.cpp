@@ -202,9 +202,10 @@ TEST_F(DaemonTest, EachStageIsRecordedAsAnEvent) {
 TEST_F(DaemonTest, FallbackFromConfigRoutesRequests) {
   daemon->stop();
   daemon.reset();
-  relais::test::write_file(dir / "network.toml",
-                           "[[destination]]\nid = \"city_network\"\nfallback = true\ncategories = [\"groceries\"]\n"
-                           "unknown_area = true\n");
+  relais::test::write_file(
+      dir / "network.toml",
+      "[[destination]]\nid = \"city_network\"\nfallback = true\ncategories = [\"groceries\"]\n"
+      "unknown_area = true\n");
   start("[routing]\nnetwork = \"network.toml\"\n");
   json::object shown = processed(post("routed"));
   ASSERT_FALSE(shown.empty());

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,6 +85,9 @@ Process::Process(const std::vector<std::string>& argv, const std::filesystem::pa
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    // A test that crashes takes its servers with it, rather than leaving
+    // them running.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);

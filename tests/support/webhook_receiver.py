@@ -10,8 +10,10 @@ every request it gets and answers with the statuses it is told to.
   --out FILE            one JSON line per request is appended there, BEFORE
                         the answer is sent: when the client has its answer,
                         the line is in the file
-  --host HOST           address to listen on (default 127.0.0.1; port 0,
-                        chosen by the system)
+  --host HOST           address to listen on (default 127.0.0.1)
+  --port N              port to listen on (default 0, chosen by the system;
+                        a given one lets a test bring a receiver back on the
+                        port its sender already knows)
   --secret S            check X-Relais-Signature with the secret S
   --tolerance-s N       a signature verifies only if X-Relais-Timestamp is
                         within N seconds of now (default 300)
@@ -64,6 +66,7 @@ def parse_args():
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--secret")
     parser.add_argument("--tolerance-s", type=int, default=300)
     parser.add_argument("--fail-first", type=int, default=0)
@@ -171,7 +174,8 @@ def make_handler(receiver):
 def main():
     args = parse_args()
     receiver = Receiver(args)
-    server = ThreadingHTTPServer((args.host, 0), make_handler(receiver))
+    ThreadingHTTPServer.allow_reuse_address = True
+    server = ThreadingHTTPServer((args.host, args.port), make_handler(receiver))
     server.daemon_threads = True
     port = server.server_address[1]
     partial = args.port_file + ".partial"

@@ -119,7 +119,8 @@ TEST(config, EmptyFileGivesTheDefaults) {
 }
 
 TEST(config, EmptyTablesGiveTheDefaults) {
-  const Config c = parse_ok("[daemon]\n[log]\n[ingest]\n[storage]\n[moderation]\n[routing]\n[escalation]\n[outbox]\n[http]\n");
+  const Config c = parse_ok(
+      "[daemon]\n[log]\n[ingest]\n[storage]\n[moderation]\n[routing]\n[escalation]\n[outbox]\n[http]\n");
   expect_defaults(c);
   expect_no_network(c);
 }
@@ -283,27 +284,42 @@ std::vector<BadConfig> bad_configs() {
        "moderation.hold_score",
        {"expected a number"}},
       {"string_for_network", "[routing]\nnetwork = [\"ops\"]\n", "routing.network", {"expected a string"}},
-      {"unknown_urgency", "[routing]\nurgent_copy = [\"soon\"]\n", "routing.urgent_copy", {"expected urgencies"}},
-      {"bad_duration", "[escalation]\nclaim_timeout = { high = \"2 hours\" }\n", "escalation.claim_timeout.high",
+      {"unknown_urgency",
+       "[routing]\nurgent_copy = [\"soon\"]\n",
+       "routing.urgent_copy",
+       {"expected urgencies"}},
+      {"bad_duration",
+       "[escalation]\nclaim_timeout = { high = \"2 hours\" }\n",
+       "escalation.claim_timeout.high",
        {"expected a duration"}},
-      {"unknown_urgency_timeout", "[escalation]\nclaim_timeout = { urgent = \"2h\" }\n",
-       "escalation.claim_timeout.urgent", {"unknown key"}},
-      {"moderators_unknown_sink", "[escalation]\nmoderators = [{ sink = \"mail\", to = \"m@example.org\" }]\n",
-       "escalation.moderators[0].sink", {"no [[sink]] entry is named \"mail\""}},
-      {"retry_max_below_min", "[outbox]\nretry_min = \"10s\"\nretry_max = \"1s\"\n", "outbox.retry_max",
+      {"unknown_urgency_timeout",
+       "[escalation]\nclaim_timeout = { urgent = \"2h\" }\n",
+       "escalation.claim_timeout.urgent",
+       {"unknown key"}},
+      {"moderators_unknown_sink",
+       "[escalation]\nmoderators = [{ sink = \"mail\", to = \"m@example.org\" }]\n",
+       "escalation.moderators[0].sink",
+       {"no [[sink]] entry is named \"mail\""}},
+      {"retry_max_below_min",
+       "[outbox]\nretry_min = \"10s\"\nretry_max = \"1s\"\n",
+       "outbox.retry_max",
        {"not below retry_min"}},
       {"jitter_above_one", "[outbox]\nretry_jitter = 1.5\n", "outbox.retry_jitter", {"at most"}},
       {"listen_without_port", "[http]\nlisten = \"127.0.0.1\"\n", "http.listen", {"ADDRESS:PORT"}},
       {"public_url_scheme", "[http]\npublic_url = \"relais.example\"\n", "http.public_url", {"http://"}},
-      {"missing_network", "[routing]\nnetwork = \"/nonexistent/network.toml\"\n", "routing.network",
+      {"missing_network",
+       "[routing]\nnetwork = \"/nonexistent/network.toml\"\n",
+       "routing.network",
        {"cannot open the network file"}},
       {"duplicate_sink_name",
-       "[[sink]]\nplugin = \"sink_webhook\"\n[[sink]]\nplugin = \"sink_email\"\nname = \"webhook\"\n", "sink[1].name",
+       "[[sink]]\nplugin = \"sink_webhook\"\n[[sink]]\nplugin = \"sink_email\"\nname = \"webhook\"\n",
+       "sink[1].name",
        {"two [[sink]] entries are named \"webhook\""}},
       {"ambiguous_sink_for_moderators",
        "[escalation]\nmoderators = [{ sink = \"webhook\", to = \"http://x.example\" }]\n[[sink]]\nplugin = "
        "\"sink_webhook\"\n[[sink]]\nplugin = \"sink_webhook\"\n",
-       "escalation.moderators[0].sink", {"give them a `name` each"}},
+       "escalation.moderators[0].sink",
+       {"give them a `name` each"}},
       {"integer_below_range",
        "[ingest]\nmax_message_bytes = 100\n",
        "ingest.max_message_bytes",

@@ -30,10 +30,10 @@ using relais::daemon::Config;
 using relais::daemon::LiveConfig;
 using relais::daemon::LivePlugins;
 using relais::daemon::Pipeline;
-using relais::daemon::Router;
 using relais::daemon::PluginInstance;
 using relais::daemon::PluginSet;
 using relais::daemon::PostEvent;
+using relais::daemon::Router;
 using relais::daemon::StageRecord;
 
 namespace {
@@ -147,10 +147,10 @@ Config config_with(double hold, double reject, const std::string& fallback = "")
   c.hold_score = hold;
   c.reject_score = reject;
   if (!fallback.empty()) {
-    auto network = relais::daemon::parse_network(
-        "[[destination]]\nid = \"" + fallback + "\"\nfallback = true\ncategories = [\"groceries\"]\n"
-        "unknown_area = true\n",
-        "network.toml", {});
+    auto network = relais::daemon::parse_network("[[destination]]\nid = \"" + fallback +
+                                                     "\"\nfallback = true\ncategories = [\"groceries\"]\n"
+                                                     "unknown_area = true\n",
+                                                 "network.toml", {});
     EXPECT_TRUE(network) << network.error().message;
     if (network) c.network = *network;
   }
@@ -295,7 +295,8 @@ TEST_F(pipeline_process, ScoresAddUpAcrossModeratorsAndCrossTheThresholds) {
     LiveConfig local{Config{}};
     LivePlugins none;
     Router router;
-    Pipeline p(local, none, [](std::vector<StageRecord>) {}, router);
+    Pipeline p(
+        local, none, [](std::vector<StageRecord>) {}, router);
     PluginSet s;
     for (std::size_t i = 0; i < c.scores.size(); ++i) {
       s.moderators.push_back(
@@ -358,7 +359,8 @@ TEST_F(pipeline_process, ForcedActionWinsOverLowScores) {
     LiveConfig local{Config{}};
     LivePlugins none;
     Router router;
-    Pipeline p(local, none, [](std::vector<StageRecord>) {}, router);
+    Pipeline p(
+        local, none, [](std::vector<StageRecord>) {}, router);
     PluginSet s;
     s.moderators.push_back(scoring("list", {scored("BLOCKED_SENDER", 0.0, Action::reject)}));
     const StageRecord r = p.process(make_post(kRequestText), *local.get(), s);
@@ -371,7 +373,8 @@ TEST_F(pipeline_process, ForcedActionWinsOverLowScores) {
     LiveConfig local{Config{}};
     LivePlugins none;
     Router router;
-    Pipeline p(local, none, [](std::vector<StageRecord>) {}, router);
+    Pipeline p(
+        local, none, [](std::vector<StageRecord>) {}, router);
     PluginSet s;
     s.moderators.push_back(scoring("list", {scored("WATCHED", 0.1, Action::hold)}));
     const StageRecord r = p.process(make_post(kRequestText), *local.get(), s);
@@ -383,7 +386,8 @@ TEST_F(pipeline_process, ForcedActionWinsOverLowScores) {
     LiveConfig local{Config{}};
     LivePlugins none;
     Router router;
-    Pipeline p(local, none, [](std::vector<StageRecord>) {}, router);
+    Pipeline p(
+        local, none, [](std::vector<StageRecord>) {}, router);
     PluginSet s;
     s.moderators.push_back(scoring("a", {scored("HOLD_IT", 0.0, Action::hold)}));
     s.moderators.push_back(scoring("b", {scored("REJECT_IT", 0.0, Action::reject)}));
