@@ -21,13 +21,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 2
 
 demo: build
-	@mkdir -p $(STATE)
-	@echo "relaisd is starting with config/relais.toml and its store in $(STATE)"
-	@echo "Send a post from another terminal:"
-	@echo "  echo '{\"source\":\"demo\",\"external_id\":\"1\",\"text\":\"Bonjour, je cherche quelqu un pour mes courses\"}' | $(BUILD)/daemon/relaisctl --state-dir $(STATE) submit -"
-	@echo "  $(BUILD)/daemon/relaisctl --state-dir $(STATE) posts"
-	@echo "Stop with Ctrl-C."
-	$(BUILD)/daemon/relaisd --config config/relais.toml --state-dir $(STATE) --plugin-dir $(BUILD)/lib/relais/plugins
+	@./scripts/demo $(BUILD) $(STATE)
 
 bench: build
 	$(BUILD)/bench/ingest --runs 5

@@ -195,6 +195,20 @@ Report evaluate(const std::vector<Case>& cases, const FlagMap& map) {
     }
     r.misclassified.push_back(line + "]");
   }
+  auto listed = [](const std::vector<std::string>& ids) {
+    std::vector<std::string> sorted(ids);
+    std::sort(sorted.begin(), sorted.end());
+    std::string out = "[";
+    for (std::size_t i = 0; i < sorted.size(); ++i) out += (i > 0 ? " " : "") + sorted[i];
+    return out + "]";
+  };
+  for (const auto& c : cases) {
+    const std::set<std::string> expected(c.expected.expected_route.begin(), c.expected.expected_route.end());
+    const std::set<std::string> predicted(c.predicted.destinations.begin(), c.predicted.destinations.end());
+    if (expected == predicted) continue;
+    r.misrouted.push_back(c.id + " " + listed(c.expected.expected_route) + " \u2192 " +
+                          listed(c.predicted.destinations));
+  }
   return r;
 }
 
@@ -327,6 +341,8 @@ std::string report_text(const Report& r) {
       << "  route     " << with_counts(r.route) << "  (all posts; destinations compared as sets)\n";
   out << "\nMisclassified: " << r.misclassified.size() << " (id expected\u2192predicted [symbols])\n";
   for (const auto& line : r.misclassified) out << "  " << line << "\n";
+  out << "\nMisrouted: " << r.misrouted.size() << " (id [expected] \u2192 [predicted])\n";
+  for (const auto& line : r.misrouted) out << "  " << line << "\n";
   return out.str();
 }
 

@@ -113,6 +113,9 @@ struct Report {
   // The posts whose predicted action is not the expected one:
   // "id expected→predicted [symbols]"; ids and symbols only, never text.
   std::vector<std::string> misclassified;
+  // The posts whose route is not the expected one:
+  // "id [expected] → [predicted]", destination ids only.
+  std::vector<std::string> misrouted;
 };
 Report evaluate(const std::vector<Case>& cases, const FlagMap& map);
 

@@ -115,7 +115,7 @@ Status Daemon::start() {
   d.router.ledger().load(ledger);
   auto signer = LinkSigner::open(cfg->state_dir / "link.key");
   if (!signer) return signer.error();
-  d.links.emplace(std::move(*signer));
+  d.links.emplace(*signer);
 
   d.pipeline = std::make_unique<Pipeline>(
       d.config, d.plugins,

@@ -27,8 +27,8 @@ namespace http = beast::http;
 namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
-constexpr std::size_t kMaxHeaderBytes = 8 * 1024;
-constexpr std::size_t kMaxBodyBytes = 16 * 1024;
+constexpr std::size_t kMaxHeaderBytes = std::size_t{8} * 1024;
+constexpr std::size_t kMaxBodyBytes = std::size_t{16} * 1024;
 constexpr std::chrono::seconds kReadTimeout{30};
 constexpr std::size_t kMaxListedNeeds = 200;
 

@@ -199,7 +199,7 @@ void Outbox::schedule(const Config& config, const PluginSet& plugins) {
             wake();
             return;
           }
-          attempt(*raw, std::move(job));
+          attempt(*raw, job);
         }
       });
       kept.emplace(key, std::move(w));
@@ -350,7 +350,7 @@ Expected<Delivery> Outbox::compose(const Config& config, const StoredDelivery& r
   return d;
 }
 
-void Outbox::attempt(Worker& worker, Job job) {
+void Outbox::attempt(Worker& worker, const Job& job) {
   auto& counters = *worker.instance.counters;
   const auto start = std::chrono::steady_clock::now();
   DeliveryResult result;

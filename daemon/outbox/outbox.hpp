@@ -71,7 +71,7 @@ class Outbox {
   void schedule(const Config& config, const PluginSet& plugins);
   void dead_letter_unknown_sinks(const Config& config, const PluginSet& plugins);
   Expected<Delivery> compose(const Config& config, const StoredDelivery& row, Instant now);
-  void attempt(Worker& worker, Job job);
+  void attempt(Worker& worker, const Job& job);
   void finish(const StoredDelivery& row, DeliveryResult result);
   void release(std::int64_t id);
 

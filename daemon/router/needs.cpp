@@ -49,7 +49,8 @@ json::value parsed(const std::string& text) {
 
 std::string minutes_text(std::chrono::milliseconds d) {
   const auto m = std::chrono::duration_cast<std::chrono::minutes>(d).count();
-  if (m % (60 * 24) == 0) return std::to_string(m / (60 * 24)) + " d";
+  constexpr std::int64_t kDay = std::int64_t{60} * 24;
+  if (m % kDay == 0) return std::to_string(m / kDay) + " d";
   if (m % 60 == 0) return std::to_string(m / 60) + " h";
   return std::to_string(m) + " min";
 }

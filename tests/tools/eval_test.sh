@@ -80,9 +80,22 @@ expect_line '^  category +0\.375 \(3/8\)'
 expect_line '^  urgency +0\.500 \(4/8\); high/critical recall 0\.000 \(0/4\)$'
 expect_line '^  route +0\.600 \(6/10\)'
 expect_line '^Misclassified: 5 '
-misclassified=$(sed -n '/^Misclassified/,$p' "$DIR/stdout" | tail -n +2)
+misclassified=$(sed -n '/^Misclassified/,/^$/p' "$DIR/stdout" | sed -e 1d -e '/^$/d')
 want=$'  t-02 accept\u2192reject [MANY_LINKS]\n  t-04 reject\u2192accept []\n  t-07 accept\u2192hold [SHOUTING]\n  t-08 hold\u2192accept []\n  t-10 reject\u2192accept []'
 [[ $misclassified == "$want" ]] || fail "misclassified list differs:"$'\n'"$misclassified"$'\nexpected:\n'"$want"
+# The routes that differ, with the destinations only: the held and rejected
+# requests that should have gone out, the pii and the duplicate that should not.
+expect_line '^Misrouted: 4 '
+misrouted=$(sed -n '/^Misrouted/,$p' "$DIR/stdout" | tail -n +2)
+want=$'  t-02 [reseau_solidarite_ville] \u2192 []\n  t-07 [infirmiers_solidaires_94 reseau_solidarite_ville] \u2192 []\n  t-08 [] \u2192 [reseau_solidarite_ville]\n  t-10 [] \u2192 [reseau_solidarite_ville]'
+[[ $misrouted == "$want" ]] || fail "misrouted list differs:"$'\n'"$misrouted"$'\nexpected:\n'"$want"
+
+step "--triage-from-labels: the labels' triage, as form fields"
+run_eval --config "$DIR/relais.toml" --posts "$DATA/posts.jsonl" --flag MANY_LINKS=spam --flag SHOUTING=abuse \
+  --triage-from-labels > "$DIR/labels.stdout" 2> "$DIR/labels.stderr" || fail "eval --triage-from-labels failed"
+grep -Eq '^  kind +1\.000 \(8/8\)$' "$DIR/labels.stdout" || fail "kind not taken from the labels"
+grep -Eq '^  urgency +1\.000 \(8/8\); high/critical recall 1\.000 \(4/4\)$' "$DIR/labels.stdout" ||
+  fail "urgency not taken from the labels"
 
 step "no post text, sender or phone number on the output"
 for needle in Tilleuls 'odette.v' '06 39 98' 'INCAPABLES' 'argent.example'; do
