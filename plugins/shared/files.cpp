@@ -26,7 +26,8 @@ Expected<std::vector<fs::path>> files_of(const ConfigTable& table, std::string_v
   }
   if (!has_wildcard(path.filename().string())) {
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) return table.error(key, "\"" + entry + "\": no such file: " + path.string());
+    if (!fs::is_regular_file(path, ec))
+      return table.error(key, "\"" + entry + "\": no such file: " + path.string());
     return std::vector<fs::path>{path};
   }
   std::vector<fs::path> out;
@@ -41,7 +42,8 @@ Expected<std::vector<fs::path>> files_of(const ConfigTable& table, std::string_v
     }
   }
   if (ec) {
-    return table.error(key, "\"" + entry + "\": cannot read " + path.parent_path().string() + ": " + ec.message());
+    return table.error(key,
+                       "\"" + entry + "\": cannot read " + path.parent_path().string() + ": " + ec.message());
   }
   if (out.empty()) return table.error(key, "\"" + entry + "\": matches no file");
   std::sort(out.begin(), out.end());

@@ -21,7 +21,8 @@ std::filesystem::path base_directory(const ConfigTable& table);
 // in the file name, matching files sorted by name, hidden files only when
 // the pattern says so. Errors name `key` with the table's position.
 Expected<std::vector<std::filesystem::path>> files_of(const ConfigTable& table, std::string_view key,
-                                                      const std::filesystem::path& base, const std::string& entry);
+                                                      const std::filesystem::path& base,
+                                                      const std::string& entry);
 
 // Every file of every entry, in entry order; a file named twice (by a
 // wildcard too) comes once, where it was first named.
