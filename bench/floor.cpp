@@ -19,6 +19,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "harness.hpp"
 #include "protocol.hpp"
 
 namespace relais::bench {

@@ -8,29 +8,20 @@
 // that stores in batches and acks after commit, run as a child process of
 // this same program). Runs alternate floor, relaisd, floor, relaisd, ... and
 // the medians are reported with their ratio. See bench/README.md.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/statfs.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <ctime>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <latch>
+#include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -38,25 +29,29 @@
 #include <string>
 #include <thread>
 #include <vector>
-#include <zmq.hpp>
 
-#include "child_process.hpp"
+#include "harness.hpp"
+#include "load.hpp"
 #include "protocol.hpp"
-#include "relais/client.hpp"
-
-namespace relais::bench {
-// floor.cpp
-int serve_floor(const std::string& endpoint, const std::string& database, std::size_t batch_max,
-                const std::string& synchronous, bool validate);
-}  // namespace relais::bench
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-using Clock = std::chrono::steady_clock;
+using relais::bench::Child;
+using relais::bench::Clock;
+using relais::bench::filesystem_of;
+using relais::bench::fixed;
+using relais::bench::median;
+using relais::bench::now_local;
+using relais::bench::Percentiles;
+using relais::bench::percentiles_json;
+using relais::bench::Probe;
+using relais::bench::read_line_starting;
+using relais::bench::self_exe;
+using relais::bench::Server;
+using relais::bench::toml_string;
 using std::chrono::milliseconds;
-using std::chrono::nanoseconds;
 
 struct Options {
   std::string endpoint;             // a relaisd already running; empty: spawn one
@@ -222,143 +217,7 @@ class PostMaker {
 };
 
 // ---------------------------------------------------------------------------
-// Child processes: relaisd and the floor.
-
-// A server with a name for messages, and what it costs, read from /proc.
-class Child : public relais::bench::ChildProcess {
- public:
-  Child(std::string name, const std::vector<std::string>& argv, const fs::path& log)
-      : ChildProcess(argv, log), name_(std::move(name)) {}
-
-  const std::string& name() const { return name_; }
-
-  // User + system CPU seconds of every thread so far.
-  double cpu_seconds() const {
-    std::ifstream in("/proc/" + std::to_string(pid()) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto paren = stat.rfind(')');
-    if (paren == std::string::npos) return -1;
-    std::istringstream fields(stat.substr(paren + 2));
-    std::string f;
-    double ticks = 0;
-    for (int i = 3; i <= 15 && fields >> f; ++i) {
-      if (i == 14 || i == 15) ticks += std::stod(f);  // utime, stime
-    }
-    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
-  }
-
-  // Bytes the process passed to write(2)-like calls so far (/proc/PID/io
-  // wchar): its database and WAL writes, and little else; -1: unknown.
-  double written_bytes() const {
-    std::ifstream in("/proc/" + std::to_string(pid()) + "/io");
-    for (std::string key; in >> key;) {
-      double value = 0;
-      in >> value;
-      if (key == "wchar:") return value;
-    }
-    return -1;
-  }
-
- private:
-  std::string name_;
-};
-
-std::string tail_of(const fs::path& file, std::size_t bytes = 2000) {
-  std::ifstream in(file, std::ios::binary);
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return s.size() > bytes ? s.substr(s.size() - bytes) : s;
-}
-
-// A DEALER for pings and queries, apart from the clients under test.
-class Probe {
- public:
-  explicit Probe(const std::string& endpoint) {
-    socket_.set(zmq::sockopt::linger, 0);
-    socket_.connect(endpoint);
-  }
-
-  // The reply to one request, or nullopt after `timeout`.
-  std::optional<relais::protocol::Reply> ask(const std::string& frame, std::uint64_t seq,
-                                             milliseconds timeout) {
-    socket_.send(zmq::buffer(frame), zmq::send_flags::dontwait);
-    const auto until = Clock::now() + timeout;
-    for (auto now = Clock::now(); now < until; now = Clock::now()) {
-      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, std::chrono::duration_cast<milliseconds>(until - now) + milliseconds(1));
-      zmq::message_t msg;
-      while (socket_.recv(msg, zmq::recv_flags::dontwait)) {
-        auto reply = relais::protocol::parse_reply(msg.to_string_view());
-        if (reply && reply->seq == seq) return reply;  // earlier answers are dropped
-      }
-    }
-    return std::nullopt;
-  }
-
-  // Pings until a pong comes, the child dies or the deadline passes.
-  void wait_ready(Child* child, milliseconds timeout, const fs::path& log) {
-    const auto until = Clock::now() + timeout;
-    while (Clock::now() < until) {
-      if (child != nullptr && !child->running()) {
-        throw std::runtime_error((child->name()) + " exited before answering a ping; its log:\n" +
-                                 tail_of(log));
-      }
-      const auto seq = next_seq_++;
-      auto reply = ask(relais::protocol::encode_ping(seq), seq, milliseconds(200));
-      if (reply && reply->type == "pong") return;
-    }
-    throw std::runtime_error((child != nullptr ? child->name() : std::string("the server")) +
-                             " did not answer a ping within " + std::to_string(timeout.count()) + " ms" +
-                             (child != nullptr ? "; its log:\n" + tail_of(log) : std::string()));
-  }
-
-  // Whether relaisd still has posts its pipeline has not finished (state
-  // `received`); nullopt when it does not answer.
-  std::optional<bool> unfinished() {
-    relais::protocol::Query q;
-    q.what = "posts";
-    q.state = "received";
-    q.limit = 1;
-    const auto seq = next_seq_++;
-    auto reply = ask(relais::protocol::encode_query(seq, q), seq, milliseconds(5000));
-    if (!reply || reply->type != "result") return std::nullopt;
-    boost::system::error_code ec;
-    auto v = json::parse(reply->result_json, ec);
-    if (ec || !v.is_object()) return std::nullopt;
-    const auto* posts = v.get_object().if_contains("posts");
-    return posts != nullptr && posts->is_array() && !posts->get_array().empty();
-  }
-
- private:
-  zmq::context_t context_{1};
-  zmq::socket_t socket_{context_, zmq::socket_type::dealer};
-  std::uint64_t next_seq_ = 1;
-};
-
-// ---------------------------------------------------------------------------
 // Measurement.
-
-struct Percentiles {
-  double p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0, mean = 0;  // milliseconds
-};
-
-Percentiles percentiles(std::vector<std::int64_t>& ns) {
-  Percentiles p;
-  if (ns.empty()) return p;
-  std::sort(ns.begin(), ns.end());
-  auto at = [&](double q) {
-    const auto i = static_cast<std::size_t>(std::ceil(q * static_cast<double>(ns.size()))) - 1;
-    return static_cast<double>(ns[std::min(i, ns.size() - 1)]) / 1e6;
-  };
-  p.p50 = at(0.50);
-  p.p90 = at(0.90);
-  p.p99 = at(0.99);
-  p.p999 = at(0.999);
-  p.max = static_cast<double>(ns.back()) / 1e6;
-  double sum = 0;
-  for (auto v : ns) sum += static_cast<double>(v);
-  p.mean = sum / static_cast<double>(ns.size()) / 1e6;
-  return p;
-}
 
 struct RunResult {
   std::string target;  // floor | relaisd
@@ -377,219 +236,62 @@ struct RunResult {
   std::string error;
 };
 
-struct ClientStats {
-  std::vector<std::int64_t> intended_ns;
-  std::vector<std::int64_t> sdk_ns;
-  std::size_t stored = 0, duplicates = 0, rejected = 0, gave_up = 0, resent = 0;
-  Clock::time_point end;
-  std::string error;
+// The posts of one client: 256 generated posts, sent round and round (each
+// time with a new external_id).
+class IngestFeed : public relais::bench::PostFeed {
+ public:
+  explicit IngestFeed(std::size_t c) {
+    PostMaker maker(0x5eed0000ULL + c);
+    pool_.reserve(256);
+    for (int i = 0; i < 256; ++i) pool_.push_back(maker.post());
+  }
+  relais::Post hello() override { return pool_.front(); }
+  relais::Post& next(std::size_t k) override { return pool_[k % pool_.size()]; }
+
+ private:
+  std::vector<relais::Post> pool_;
 };
-
-double process_cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-// Waits until `t`, reading replies at least every 0.2 ms so that an ack's
-// latency is taken when it arrives, not when the next send is due.
-void wait_until(relais::Client& client, Clock::time_point t) {
-  for (;;) {
-    const auto now = Clock::now();
-    if (now >= t) return;
-    const auto gap = t - now;
-    if (gap > milliseconds(3)) {
-      client.poll(std::chrono::duration_cast<milliseconds>(gap) - milliseconds(2));
-    } else {
-      client.poll(milliseconds(0));
-      std::this_thread::sleep_for(
-          std::min<Clock::duration>(t - Clock::now(), std::chrono::microseconds(200)));
-    }
-  }
-}
-
-void client_thread(const Options& o, const std::string& endpoint, std::size_t c, std::size_t count,
-                   const std::string& prefix, std::latch& ready, std::latch& go, const Clock::time_point& t0,
-                   ClientStats& st) {
-  PostMaker maker(0x5eed0000ULL + c);
-  std::vector<relais::Post> pool;
-  pool.reserve(256);
-  for (int i = 0; i < 256; ++i) pool.push_back(maker.post());
-  std::vector<Clock::time_point> intended(count + 2);  // by seq: 1 is the hello post
-  bool measuring = false;
-  st.intended_ns.reserve(count);
-  st.sdk_ns.reserve(count);
-
-  relais::ClientOptions co;
-  co.endpoint = endpoint;
-  co.window = o.window;
-  co.ack_timeout = milliseconds(o.ack_timeout_ms);
-  co.on_result = [&](const relais::SubmitResult& r) {
-    const auto now = Clock::now();
-    if (!measuring) return;
-    switch (r.status) {
-      case relais::SubmitStatus::stored:
-        ++st.stored;
-        break;
-      case relais::SubmitStatus::duplicate:
-        ++st.duplicates;
-        break;
-      case relais::SubmitStatus::rejected:
-        if (st.rejected++ == 0) st.error = "rejected: " + r.code + " " + r.field + " " + r.message;
-        return;
-      case relais::SubmitStatus::gave_up:
-        ++st.gave_up;
-        return;
-    }
-    if (r.attempts > 1) ++st.resent;
-    st.sdk_ns.push_back(r.latency.count());
-    if (r.seq < intended.size()) st.intended_ns.push_back((now - intended[r.seq]).count());
-  };
-
-  std::optional<relais::Client> client;
-  try {
-    client.emplace(co);
-    // One post through before the clock starts: the connection is up.
-    relais::Post hello = pool.front();
-    hello.external_id = prefix + "-c" + std::to_string(c) + "-hello";
-    auto r = client->submit_and_wait(hello, milliseconds(o.start_timeout_ms));
-    if (r.status != relais::SubmitStatus::stored && r.status != relais::SubmitStatus::duplicate) {
-      st.error = "the first post got no ack: " + r.code + " " + r.message;
-    }
-  } catch (const std::exception& e) {
-    st.error = e.what();
-  }
-  ready.count_down();
-  go.wait();
-  if (!st.error.empty()) {
-    st.end = Clock::now();
-    return;
-  }
-  measuring = true;
-  const std::string id_prefix = prefix + "-c" + std::to_string(c) + "-";
-  const double clients = static_cast<double>(o.clients);
-  for (std::size_t k = 0; k < count; ++k) {
-    relais::Post& post = pool[k % pool.size()];
-    post.external_id = id_prefix + std::to_string(k);
-    if (o.rate > 0) {
-      // Open loop: the k-th post of client c is due at a fixed time, whatever
-      // happened to the others; clients interleave evenly.
-      const double at_s = (static_cast<double>(k) * clients + static_cast<double>(c)) / o.rate;
-      const auto due = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(at_s));
-      intended[k + 2] = due;
-      wait_until(*client, due);
-    } else {
-      intended[k + 2] = Clock::now();
-    }
-    auto seq = client->submit(post);
-    if (!seq || *seq != k + 2) {
-      st.error = seq ? "unexpected sequence number" : seq.error().code + ": " + seq.error().message;
-      break;
-    }
-  }
-  if (!client->flush(std::chrono::minutes(10))) st.error = "posts still unacknowledged after 10 minutes";
-  st.end = Clock::now();
-}
 
 // Submits `posts` posts with o.clients clients; latency and throughput.
 RunResult load(const Options& o, const std::string& endpoint, const std::string& prefix, std::size_t posts,
                Child* server) {
+  relais::bench::LoadOptions lo;
+  lo.clients = o.clients;
+  lo.window = o.window;
+  lo.rate = o.rate;
+  lo.ack_timeout_ms = o.ack_timeout_ms;
+  lo.start_timeout_ms = o.start_timeout_ms;
+  double server_cpu0 = -1;
+  double server_written0 = -1;
+  auto l = relais::bench::run_load(
+      lo, endpoint, prefix, posts, [](std::size_t c) { return std::make_unique<IngestFeed>(c); },
+      [&] {
+        server_cpu0 = server != nullptr ? server->cpu_seconds() : -1;
+        server_written0 = server != nullptr ? server->written_bytes() : -1;
+      });
   RunResult res;
-  const std::size_t n = o.clients;
-  std::vector<ClientStats> stats(n);
-  std::latch ready(static_cast<std::ptrdiff_t>(n));
-  std::latch go(1);
-  Clock::time_point t0;
-  std::vector<std::thread> threads;
-  for (std::size_t c = 0; c < n; ++c) {
-    const std::size_t count = posts / n + (c < posts % n ? 1 : 0);
-    threads.emplace_back(client_thread, std::cref(o), std::cref(endpoint), c, count, std::cref(prefix),
-                         std::ref(ready), std::ref(go), std::cref(t0), std::ref(stats[c]));
-  }
-  ready.wait();
-  const double server_cpu0 = server != nullptr ? server->cpu_seconds() : -1;
-  const double server_written0 = server != nullptr ? server->written_bytes() : -1;
-  const double client_cpu0 = process_cpu_seconds();
-  // Open loop starts a little later, so that no thread is late for its first post.
-  t0 = Clock::now() + (o.rate > 0 ? milliseconds(20) : milliseconds(0));
-  go.count_down();
-  for (auto& t : threads) t.join();
-  Clock::time_point end = t0;
-  std::vector<std::int64_t> intended, sdk;
-  for (auto& s : stats) {
-    end = std::max(end, s.end);
-    res.stored += s.stored;
-    res.duplicates += s.duplicates;
-    res.rejected += s.rejected;
-    res.gave_up += s.gave_up;
-    res.resent += s.resent;
-    if (res.error.empty() && !s.error.empty()) res.error = s.error;
-    intended.insert(intended.end(), s.intended_ns.begin(), s.intended_ns.end());
-    sdk.insert(sdk.end(), s.sdk_ns.begin(), s.sdk_ns.end());
-  }
-  res.client_cpu_s = process_cpu_seconds() - client_cpu0;
+  res.posts = l.posts;
+  res.elapsed_s = l.elapsed_s;
+  res.posts_per_s = l.posts_per_s;
+  res.latency = l.latency;
+  res.sdk = l.sdk;
+  res.stored = l.stored;
+  res.duplicates = l.duplicates;
+  res.rejected = l.rejected;
+  res.gave_up = l.gave_up;
+  res.resent = l.resent;
+  res.client_cpu_s = l.client_cpu_s;
+  res.error = std::move(l.error);
   if (server != nullptr) {
     res.server_cpu_s = server->cpu_seconds() - server_cpu0;
     if (server_written0 >= 0) res.server_written = server->written_bytes() - server_written0;
   }
-  res.posts = res.stored + res.duplicates;
-  res.elapsed_s = std::chrono::duration<double>(end - t0).count();
-  res.posts_per_s = res.elapsed_s > 0 ? static_cast<double>(res.posts) / res.elapsed_s : 0;
-  res.sdk = percentiles(sdk);
-  res.latency = o.rate > 0 ? percentiles(intended) : res.sdk;
   res.settled_posts_per_s = res.posts_per_s;
   return res;
 }
 
 // ---------------------------------------------------------------------------
 // Servers.
-
-struct Server {
-  std::string target;  // floor | relaisd
-  std::string endpoint;
-  std::unique_ptr<Child> child;  // null: a relaisd already running
-  fs::path log;
-  bool has_pipeline = false;
-};
-
-fs::path self_exe() {
-  std::error_code ec;
-  auto p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw std::runtime_error("cannot read /proc/self/exe: " + ec.message());
-  return p;
-}
-
-std::string toml_string(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    out += ch;
-  }
-  return out + "\"";
-}
-
-Server start_floor(const Options& o, const fs::path& base) {
-  Server s;
-  s.target = "floor";
-  const fs::path dir = base / "floor";
-  fs::create_directories(dir);
-  s.endpoint = "ipc://" + (dir / "floor.sock").string();
-  s.log = base / "floor.log";
-  std::vector<std::string> argv = {self_exe().string(),
-                                   "--serve-floor",
-                                   s.endpoint,
-                                   "--floor-db",
-                                   (dir / "floor.db").string(),
-                                   "--batch-max",
-                                   std::to_string(o.batch_max),
-                                   "--synchronous",
-                                   o.synchronous};
-  if (o.floor_validate) argv.emplace_back("--floor-validate");
-  s.child = std::make_unique<Child>("the floor server", argv, s.log);
-  Probe(s.endpoint).wait_ready(s.child.get(), milliseconds(o.start_timeout_ms), s.log);
-  return s;
-}
 
 // `target` names the server and its state directory: relaisd, or baseline
 // (--baseline, with --baseline-plugins).
@@ -627,8 +329,7 @@ Server start_relaisd(Options o, const fs::path& base, const std::string& target 
         << "batch_max = " << o.batch_max << "\n\n"
         << "[storage]\nbackend = \"sqlite\"\npath = \"relais.db\"\nsynchronous = "
         << toml_string(o.synchronous) << "\n\n"
-        << "[moderation]\nhold_score = 5.0\nreject_score = 10.0\n\n"
-        << "[routing]\nfallback = \"\"\n";
+        << "[moderation]\nhold_score = 5.0\nreject_score = 10.0\n";
     // The plugin entries of config/relais.toml.
     if (o.plugins == "default") {
       out << "\n[[moderate]]\nplugin = \"moderate_basic\"\n\n[[triage]]\nplugin = \"triage_basic\"\n";
@@ -685,13 +386,6 @@ RunResult measure(const Options& o, Server& s, const std::string& prefix, std::s
 // ---------------------------------------------------------------------------
 // Reporting.
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto m = v.size() / 2;
-  return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
-
 struct Summary {
   std::size_t runs = 0;
   double posts_per_s = 0, settled_posts_per_s = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
@@ -735,52 +429,6 @@ Summary summarize(const std::vector<RunResult>& results, const std::string& targ
   return s;
 }
 
-std::string read_line_starting(const std::string& file, const std::string& key) {
-  std::ifstream in(file);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(key, 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  }
-  return "";
-}
-
-std::string filesystem_of(const fs::path& dir) {
-  struct statfs st {};
-  if (::statfs(dir.c_str(), &st) != 0) return "unknown";
-  switch (static_cast<unsigned long>(st.f_type)) {
-    case 0xEF53:
-      return "ext4";
-    case 0x01021994:
-      return "tmpfs";
-    case 0x58465342:
-      return "xfs";
-    case 0x9123683E:
-      return "btrfs";
-    case 0x794c7630:
-      return "overlayfs";
-    default: {
-      std::ostringstream s;
-      s << "0x" << std::hex << st.f_type;
-      return s.str();
-    }
-  }
-}
-
-std::string now_local() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::localtime_r(&t, &tm);
-  char buf[64];
-  (void)std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z", &tm);
-  return buf;
-}
-
-json::object percentiles_json(const Percentiles& p) {
-  return {{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}, {"p999", p.p999}, {"max", p.max}, {"mean", p.mean}};
-}
-
 json::object summary_json(const Summary& s) {
   return {{"runs", s.runs},
           {"posts_per_s", s.posts_per_s},
@@ -792,12 +440,6 @@ json::object summary_json(const Summary& s) {
           {"server_cpu_ms_per_1000_posts", s.server_cpu_ms_per_1k},
           {"client_cpu_ms_per_1000_posts", s.client_cpu_ms_per_1k},
           {"server_written_bytes_per_post", s.server_written_per_post}};
-}
-
-std::string fixed(double v, int digits) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(digits) << v;
-  return s.str();
 }
 
 void print_row(std::ostream& out, const std::string& label, const std::string& target, double pps, double p50,
@@ -866,7 +508,13 @@ int run_bench(const Options& o) {
   std::vector<RunResult> results;
   std::vector<Server> servers;
   try {
-    if (want_floor) servers.push_back(start_floor(o, base));
+    if (want_floor) {
+      servers.push_back(relais::bench::start_floor({.batch_max = o.batch_max,
+                                                    .synchronous = o.synchronous,
+                                                    .validate = o.floor_validate,
+                                                    .start_timeout_ms = o.start_timeout_ms},
+                                                   base));
+    }
     if (want_relaisd) servers.push_back(start_relaisd(o, base));
     if (want_relaisd && !o.baseline.empty()) servers.push_back(start_relaisd(o, base, "baseline"));
     for (auto& s : servers) {
