@@ -36,6 +36,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "chat_receiver.hpp"
 #include "harness.hpp"
 #include "load.hpp"
 #include "protocol.hpp"
@@ -50,7 +51,9 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+using relais::bench::ChatReceiver;
 using relais::bench::Clock;
+using relais::bench::DeliveryReceiver;
 using relais::bench::fixed;
 using relais::bench::median;
 using relais::bench::Percentiles;
@@ -71,7 +74,8 @@ struct Options {
   std::size_t warmup = 2000;
   std::string only = "both";
   std::size_t sources = 4096;
-  std::int64_t capacity = 0;  // every destination's daily_capacity; 0: as shipped
+  std::int64_t capacity = 0;     // every destination's daily_capacity; 0: as shipped
+  std::string sink = "webhook";  // how every destination is reached: webhook | chat
   std::uint64_t seed = 1;
   std::string tmpdir;
   bool keep = false;
@@ -147,10 +151,22 @@ Shipped read_shipped(const Options& o) {
 // Writes relais.toml and its network file into `dir`, with links to the
 // rest of the shipped config directory (rule sets, lexicons), so that the
 // shipped relative paths still hold. Returns the config file.
+// Every destination, and the moderators, reached through the bench's
+// receiver: its webhook (`to` a URL of it) or its chat bridge (the `chat`
+// sink connected to it, `to` the destination's id as topic).
+struct ReceiverAddress {
+  std::string sink;  // "webhook" or "chat"
+  std::string base;  // http://127.0.0.1:PORT/, or the bridge's tcp:// endpoint
+};
+
 fs::path write_config(const Options& o, const Shipped& s, const fs::path& dir, const fs::path& state_dir,
-                      const fs::path& plugin_dir, unsigned short port) {
+                      const fs::path& plugin_dir, const ReceiverAddress& receiver) {
   fs::create_directories(dir);
-  const std::string base_url = "http://127.0.0.1:" + std::to_string(port) + "/";
+  const bool chat = receiver.sink == "chat";
+  auto deliver_to = [&](const std::string& id, const std::string& secret) {
+    if (chat) return toml::table{{"sink", "chat"}, {"to", id}};
+    return toml::table{{"sink", "webhook"}, {"to", receiver.base + id}, {"secret", secret}};
+  };
 
   auto cfg = parse_toml(s.relais_toml);
   table_at(cfg, "daemon").insert_or_assign("state_dir", state_dir.string());
@@ -158,8 +174,19 @@ fs::path write_config(const Options& o, const Shipped& s, const fs::path& dir, c
   table_at(cfg, "http").insert_or_assign("listen", "127.0.0.1:0");
   table_at(cfg, "plugins").insert_or_assign("directory", plugin_dir.string());
   table_at(cfg, "escalation")
-      .insert_or_assign("moderators",
-                        toml::array{toml::table{{"sink", "webhook"}, {"to", base_url + "moderators"}}});
+      .insert_or_assign("moderators", toml::array{deliver_to("moderators", "bench-secret")});
+  if (chat) {
+    // The shipped chat sink, connected to the bench's bridge.
+    if (auto* sinks = cfg["sink"].as_array()) {
+      for (auto& node : *sinks) {
+        auto* t = node.as_table();
+        if (t != nullptr && (*t)["name"].value_or(std::string()) == "chat") {
+          t->insert_or_assign("endpoint", receiver.base);
+          t->insert_or_assign("mode", "connect");
+        }
+      }
+    }
+  }
 
   auto network = parse_toml(s.network);
   if (auto* destinations = network["destination"].as_array()) {
@@ -176,8 +203,7 @@ fs::path write_config(const Options& o, const Shipped& s, const fs::path& dir, c
             secret = (*t)["secret"].value_or(secret);
         }
       }
-      d->insert_or_assign("deliver", toml::array{toml::table{
-                                         {"sink", "webhook"}, {"to", base_url + id}, {"secret", secret}}});
+      d->insert_or_assign("deliver", toml::array{deliver_to(id, secret)});
       if (o.capacity > 0) d->insert_or_assign("daily_capacity", o.capacity);
     }
   }
@@ -378,7 +404,7 @@ relais::bench::FeedFactory factory_of(std::vector<std::unique_ptr<RunFeed>>& fee
 // pending, and nothing more arrives at the receiver for a while (an offer is
 // matched with open needs after its own commit, so its deliveries come a
 // little later). Returns when the posts were seen settled.
-Clock::time_point settle(Probe& probe, WebhookReceiver& receiver, const Options& o) {
+Clock::time_point settle(Probe& probe, DeliveryReceiver& receiver, const Options& o) {
   const auto until = Clock::now() + std::chrono::seconds(o.settle_timeout_s);
   auto check_time = [&] {
     if (Clock::now() > until) {
@@ -441,7 +467,7 @@ RunResult measure_floor(const Options& o, Server& s, relais::bench::Traffic& tra
   return r;
 }
 
-RunResult measure_relaisd(const Options& o, Server& s, WebhookReceiver& receiver,
+RunResult measure_relaisd(const Options& o, Server& s, DeliveryReceiver& receiver,
                           relais::bench::Traffic& traffic, const std::string& prefix, std::size_t posts,
                           double rate, std::size_t run) {
   auto feeds = make_feeds(traffic, posts, o.clients);
@@ -804,7 +830,18 @@ int run_bench(const Options& o) {
   std::size_t unreadable = 0, repeated = 0;
   try {
     relais::bench::Traffic traffic(relais::bench::read_gazetteer(shipped.network), o.seed, o.sources);
-    WebhookReceiver receiver;
+    std::unique_ptr<DeliveryReceiver> made;
+    ReceiverAddress address;
+    if (o.sink == "chat") {
+      auto chat = std::make_unique<ChatReceiver>();
+      address = {"chat", chat->endpoint()};
+      made = std::move(chat);
+    } else {
+      auto hook = std::make_unique<WebhookReceiver>();
+      address = {"webhook", "http://127.0.0.1:" + std::to_string(hook->port()) + "/"};
+      made = std::move(hook);
+    }
+    DeliveryReceiver& receiver = *made;
     std::cerr << "relais pipeline bench: " << mode << ", " << o.clients << " clients, window " << o.window
               << ", " << o.posts << " posts per run, " << o.runs << " runs\n"
               << "machine: " << cpus << " CPUs, " << cpu_model << ", Linux " << un.release << "; state in "
@@ -812,8 +849,7 @@ int run_bench(const Options& o) {
               << "config: " << shipped.relais_toml.string() << " with " << shipped.network_name
               << "; moderate: " << join(shipped.moderators) << "; triage: " << join(shipped.triagers)
               << "; sinks: " << join(shipped.sinks) << "\n"
-              << "every destination and the moderators -> webhook receiver at 127.0.0.1:" << receiver.port()
-              << "; daily capacity "
+              << "every destination and the moderators -> " << receiver.describe() << "; daily capacity "
               << (o.capacity > 0 ? std::to_string(o.capacity) + " for every destination"
                                  : std::string("as shipped"))
               << "; network time " << started_paris << "\n"
@@ -839,7 +875,7 @@ int run_bench(const Options& o) {
       }
       const fs::path state = base / "relaisd";
       fs::create_directories(state);
-      const auto config = write_config(o, shipped, base / "config", state, plugin_dir, receiver.port());
+      const auto config = write_config(o, shipped, base / "config", state, plugin_dir, address);
       Server s;
       s.target = "relaisd";
       s.has_pipeline = true;
@@ -1097,6 +1133,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"both", "floor", "relaisd"}))
       ->capture_default_str();
   app.add_option("--sources", o.sources, "source names the posts are spread over")->capture_default_str();
+  app.add_option(
+         "--sink", o.sink,
+         "how every destination is reached: webhook (sink_webhook to the bench's HTTP receiver) or chat "
+         "(sink_zmq to the bench's SUB socket)")
+      ->check(CLI::IsMember({"webhook", "chat"}))
+      ->capture_default_str();
   app.add_option("--capacity", o.capacity,
                  "every destination's daily_capacity in the generated network; 0: as shipped")
       ->capture_default_str();

@@ -4,13 +4,11 @@
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/json.hpp>
 
 namespace relais::bench {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
 WebhookReceiver::WebhookReceiver() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
@@ -60,51 +58,13 @@ void WebhookReceiver::serve(const std::shared_ptr<tcp::socket>& socket) {
     boost::system::error_code ec;
     http::read(*socket, buffer, request, ec);
     if (ec) return;  // closed, or the bench is stopping
-    const auto at = Clock::now();
-    Arrival a;
-    a.at = at;
-    json::value body = json::parse(request.body(), ec);
-    const json::object* o = !ec ? body.if_object() : nullptr;
-    const json::value* post = o != nullptr ? o->if_contains("post") : nullptr;
-    const json::value* id =
-        post != nullptr && post->is_object() ? post->get_object().if_contains("id") : nullptr;
-    if (id != nullptr && id->is_int64()) {
-      a.post_id = id->get_int64();
-      if (const auto* p = o->if_contains("purpose"); p != nullptr && p->is_string())
-        a.purpose = p->get_string();
-      if (const auto* d = o->if_contains("destination"); d != nullptr && d->is_string())
-        a.destination = d->get_string();
-      std::string delivery(request["X-Relais-Delivery"]);
-      std::lock_guard lock(mutex_);
-      if (!seen_.insert(std::move(delivery)).second) ++repeated_;
-      arrivals_.push_back(std::move(a));
-      last_ = at;
-    } else {
-      ++unreadable_;
-    }
+    record(Clock::now(), request.body(), std::string(request["X-Relais-Delivery"]));
     http::response<http::empty_body> response{http::status::ok, request.version()};
     response.keep_alive(request.keep_alive());
     response.prepare_payload();
     http::write(*socket, response, ec);
     if (ec || !request.keep_alive()) return;
   }
-}
-
-std::vector<WebhookReceiver::Arrival> WebhookReceiver::take() {
-  std::lock_guard lock(mutex_);
-  std::vector<Arrival> out;
-  out.swap(arrivals_);
-  return out;
-}
-
-std::size_t WebhookReceiver::pending_count() const {
-  std::lock_guard lock(mutex_);
-  return arrivals_.size();
-}
-
-Clock::time_point WebhookReceiver::last_arrival() const {
-  std::lock_guard lock(mutex_);
-  return last_;
 }
 
 }  // namespace relais::bench

@@ -124,6 +124,7 @@ void Outbox::wake() {
 void Outbox::release(std::int64_t id) {
   std::lock_guard lock(mutex_);
   in_flight_.erase(id);
+  released_.insert(id);
 }
 
 void Outbox::run() {
@@ -229,6 +230,15 @@ void Outbox::schedule(const Config& config, const PluginSet& plugins) {
   finished.clear();
 
   const Instant now = now_();
+  {
+    // A row whose outcome commits between the reads below and its check
+    // was read as pending, but is done: `released_` keeps those of this
+    // pass apart. One released before this point committed before the
+    // reads, which see it done.
+    std::lock_guard lock(mutex_);
+    released_.clear();
+  }
+  std::unordered_map<std::int64_t, StoredPost> posts;  // read once for the rows of this pass
   for (Worker* w : live) {
     std::size_t room = 0;
     {
@@ -253,9 +263,9 @@ void Outbox::schedule(const Config& config, const PluginSet& plugins) {
       if (room == 0) break;
       {
         std::lock_guard lock(mutex_);
-        if (!in_flight_.insert(row.id).second) continue;
+        if (released_.count(row.id) > 0 || !in_flight_.insert(row.id).second) continue;
       }
-      auto delivery = compose(config, row, now);
+      auto delivery = compose(config, row, now, posts);
       if (!delivery) {
         // The row can never be sent as it is (its destination or sink left
         // the configuration): a dead letter, for a person to look at.
@@ -294,10 +304,16 @@ void Outbox::dead_letter_unknown_sinks(const Config& config, const PluginSet& pl
   }
 }
 
-Expected<Delivery> Outbox::compose(const Config& config, const StoredDelivery& row, Instant now) {
-  auto stored = store_->get_post(row.post_id, false);
-  if (!stored) return stored.error();
-  if (!*stored) return Error{"not_found", "post " + std::to_string(row.post_id) + " is not in the store", ""};
+Expected<Delivery> Outbox::compose(const Config& config, const StoredDelivery& row, Instant now,
+                                   std::unordered_map<std::int64_t, StoredPost>& posts) {
+  auto cached = posts.find(row.post_id);
+  if (cached == posts.end()) {
+    auto read = store_->get_post(row.post_id, false);
+    if (!read) return read.error();
+    if (!*read) return Error{"not_found", "post " + std::to_string(row.post_id) + " is not in the store", ""};
+    cached = posts.emplace(row.post_id, std::move(**read)).first;
+  }
+  const StoredPost* stored = &cached->second;
   Delivery d;
   d.id = database_id_ + "-" + std::to_string(row.id);
   d.purpose = row.purpose;
@@ -305,7 +321,7 @@ Expected<Delivery> Outbox::compose(const Config& config, const StoredDelivery& r
   d.reason = row.reason;
   d.related_post = row.related_post;
   d.attempt = row.attempts + 1;
-  d.triage = (*stored)->triage.value_or(Triage{});
+  d.triage = stored->triage.value_or(Triage{});
   const std::vector<DeliverEntry>* entries = &config.moderators;
   bool full = true;
   if (row.destination == kModerators) {
@@ -337,7 +353,7 @@ Expected<Delivery> Outbox::compose(const Config& config, const StoredDelivery& r
   d.secret = entry->secret;
   // What the destination may see: a destination that is many people (a
   // chat group) gets the public text, and the contact once it claims.
-  d.post = full ? (*stored)->post : public_view(**stored);
+  d.post = full ? stored->post : public_view(*stored);
   const std::int64_t acts_on = row.purpose == DeliveryPurpose::offer ? row.related_post : row.post_id;
   if (signer_ != nullptr && !base_url_.empty() && row.destination != kModerators && acts_on > 0) {
     const auto expires =

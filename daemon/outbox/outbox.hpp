@@ -20,6 +20,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "config/live_config.hpp"
@@ -70,7 +71,8 @@ class Outbox {
   void run();
   void schedule(const Config& config, const PluginSet& plugins);
   void dead_letter_unknown_sinks(const Config& config, const PluginSet& plugins);
-  Expected<Delivery> compose(const Config& config, const StoredDelivery& row, Instant now);
+  Expected<Delivery> compose(const Config& config, const StoredDelivery& row, Instant now,
+                             std::unordered_map<std::int64_t, StoredPost>& posts);
   void attempt(Worker& worker, const Job& job);
   void finish(const StoredDelivery& row, DeliveryResult result);
   void release(std::int64_t id);
@@ -92,6 +94,7 @@ class Outbox {
   bool woken_ = false;
   bool stopping_ = false;
   std::set<std::int64_t> in_flight_;  // handed to a worker, outcome not committed yet
+  std::set<std::int64_t> released_;   // outcomes committed since this scheduling pass began
   std::map<const Sink*, std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Worker>> retired_;
   std::thread thread_;

@@ -129,7 +129,20 @@ void NeedTracker::post(Job job) {
 void NeedTracker::match_offers(std::vector<std::int64_t> offers) {
   post([this, offers = std::move(offers)] {
     const auto config = config_.get();
-    for (const auto id : offers) do_match(*config, id);
+    // What the offers of one commit bring is committed together: each
+    // change only adds (events, deliveries), none depends on another.
+    std::vector<NeedChange> changes;
+    for (const auto id : offers) {
+      if (auto change = do_match(*config, id)) changes.push_back(std::move(*change));
+    }
+    if (changes.empty()) return;
+    auto promise = std::make_shared<std::promise<bool>>();
+    auto future = promise->get_future();
+    const auto count = changes.size();
+    writer_.change_needs(std::move(changes), [promise](bool ok) { promise->set_value(ok); });
+    if (future.wait_for(kCommitTimeout) != std::future_status::ready || !future.get()) {
+      log_->error("offer_match_failed offers={} error=\"the matches were not committed\"", count);
+    }
   });
 }
 
@@ -417,9 +430,9 @@ Expected<NeedActResult> NeedTracker::do_assign(const Config& config, std::int64_
   return refused(need_error::conflict, "the need kept changing; try again");
 }
 
-void NeedTracker::do_match(const Config& config, std::int64_t offer_id) {
+std::optional<NeedChange> NeedTracker::do_match(const Config& config, std::int64_t offer_id) {
   auto stored = store_->get_post(offer_id, false);
-  if (!stored || !*stored || !(*stored)->triage) return;
+  if (!stored || !*stored || !(*stored)->triage) return std::nullopt;
   const Triage& triage = *(*stored)->triage;
   const Instant now = now_();
   const std::string since = protocol::rfc3339_utc(
@@ -432,7 +445,7 @@ void NeedTracker::do_match(const Config& config, std::int64_t offer_id) {
       auto matching = store_->open_needs_matching(category, triage.area, since, kMaxOfferMatches);
       if (!matching) {
         log_->error("offer_match_failed post={} error=\"{}\"", offer_id, matching.error().message);
-        return;
+        return std::nullopt;
       }
       for (const auto id : *matching) {
         if (needs.size() < kMaxOfferMatches && std::find(needs.begin(), needs.end(), id) == needs.end()) {
@@ -474,8 +487,7 @@ void NeedTracker::do_match(const Config& config, std::int64_t offer_id) {
   }
   change.events.push_back(
       {offer_id, {any ? "offer_matched" : "offer_unmatched", "match", json::serialize(detail)}});
-  auto committed = commit(std::move(change));
-  if (!committed) log_->error("offer_match_failed post={} error=\"{}\"", offer_id, committed.error().message);
+  return change;
 }
 
 }  // namespace relais::daemon

@@ -102,7 +102,8 @@ class NeedTracker {
   Expected<NeedActResult> do_act(const Config& config, const NeedActRequest& request);
   Expected<NeedActResult> do_assign(const Config& config, std::int64_t post_id,
                                     const std::string& destination, const std::string& by);
-  void do_match(const Config& config, std::int64_t offer);
+  // What matching an offer writes; nothing when it cannot be read.
+  std::optional<NeedChange> do_match(const Config& config, std::int64_t offer);
   // Hands the change to the writer and waits for its commit: the next step
   // reads what it wrote.
   Expected<bool> commit(NeedChange change);

@@ -6,10 +6,12 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -109,6 +111,42 @@ class Stmt {
  private:
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Statements prepared once per connection and kept: reads that run for
+// every post (the outbox's, the need tracker's) would otherwise pay for
+// sqlite3_prepare each time.
+class StatementCache {
+ public:
+  // `db` may open its connection later: statements are prepared on first use.
+  explicit StatementCache(const Db& db) : db_(db) {}
+
+  // A statement in use: reset when the use ends, so that no read
+  // transaction stays open behind a statement left half stepped.
+  class Use {
+   public:
+    explicit Use(Stmt& stmt) : stmt_(stmt) {}
+    ~Use() { stmt_.reset(); }
+    Use(const Use&) = delete;
+    Use& operator=(const Use&) = delete;
+    Stmt& operator*() const { return stmt_; }
+    Stmt* operator->() const { return &stmt_; }
+
+   private:
+    Stmt& stmt_;
+  };
+
+  // The statement for `sql`; one use at a time of the same text.
+  Use get(const std::string& sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end())
+      it = statements_.emplace(sql, std::make_unique<Stmt>(db_.get(), sql.c_str())).first;
+    return Use(*it->second);
+  }
+
+ private:
+  const Db& db_;
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> statements_;
 };
 
 inline void exec(sqlite3* db, const char* sql) {

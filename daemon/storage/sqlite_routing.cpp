@@ -26,10 +26,11 @@ StoredNeed need_of(const Stmt& s) {
   return n;
 }
 
-void read_assignments(sqlite3* db, StoredNeed& n) {
-  Stmt s(db, "SELECT destination, reason, day, state FROM assignments WHERE post_id = ? ORDER BY at, rowid");
-  s.bind(1, n.post_id);
-  while (s.step()) n.assignments.push_back({s.text(0), s.text(1), s.text(2), s.text(3)});
+void read_assignments(StatementCache& cache, StoredNeed& n) {
+  auto s =
+      cache.get("SELECT destination, reason, day, state FROM assignments WHERE post_id = ? ORDER BY rowid");
+  s->bind(1, n.post_id);
+  while (s->step()) n.assignments.push_back({s->text(0), s->text(1), s->text(2), s->text(3)});
 }
 
 constexpr const char* kDeliveryColumns =
@@ -86,7 +87,8 @@ RoutingWrites::RoutingWrites(sqlite3* db, EventWriter& events)
           "WHERE id = ?"),
       redrive_(db,
                "UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?, updated_at = ? "
-               "WHERE id = ? AND state = 'dead'") {}
+               "WHERE id = ? AND state = 'dead'"),
+      post_of_delivery_(db, "SELECT post_id FROM deliveries WHERE id = ?") {}
 
 void RoutingWrites::put_need(std::int64_t post_id, const NeedRecord& need) {
   upsert_need_.reset()
@@ -170,125 +172,139 @@ bool RoutingWrites::redrive(std::int64_t id, std::int64_t due, const PostEvent& 
                             const std::string& now) {
   redrive_.reset().bind(1, due).bind(2, now).bind(3, id).run();
   if (sqlite3_changes(db_) == 0) return false;
-  Stmt post(db_, "SELECT post_id FROM deliveries WHERE id = ?");
-  post.bind(1, id);
-  if (post.step()) events_.add_event(post.integer(0), event, now);
+  post_of_delivery_.reset().bind(1, id);
+  if (post_of_delivery_.step()) events_.add_event(post_of_delivery_.integer(0), event, now);
+  post_of_delivery_.reset();
   return true;
 }
 
-std::optional<StoredNeed> read_need(sqlite3* db, std::int64_t post_id) {
-  Stmt s(db, (std::string(kNeedColumns) + "WHERE n.post_id = ?").c_str());
-  s.bind(1, post_id);
-  if (!s.step()) return std::nullopt;
-  StoredNeed n = need_of(s);
-  read_assignments(db, n);
+std::optional<StoredNeed> read_need(StatementCache& cache, std::int64_t post_id) {
+  static const std::string sql = std::string(kNeedColumns) + "WHERE n.post_id = ?";
+  StoredNeed n;
+  {
+    auto s = cache.get(sql);
+    s->bind(1, post_id);
+    if (!s->step()) return std::nullopt;
+    n = need_of(*s);
+  }
+  read_assignments(cache, n);
   return n;
 }
 
-std::vector<StoredNeed> read_needs(sqlite3* db, std::string_view state, std::string_view destination,
-                                   std::size_t limit) {
-  Stmt s(db, (std::string(kNeedColumns) +
-              "WHERE (?1 = '' OR o.state = ?1) AND (?2 = '' OR EXISTS (SELECT 1 FROM assignments a "
-              "WHERE a.post_id = n.post_id AND a.destination = ?2)) ORDER BY n.post_id DESC LIMIT ?3")
-                 .c_str());
-  s.bind(1, state).bind(2, destination).bind(3, static_cast<std::int64_t>(limit));
+std::vector<StoredNeed> read_needs(StatementCache& cache, std::string_view state,
+                                   std::string_view destination, std::size_t limit) {
+  static const std::string sql =
+      std::string(kNeedColumns) +
+      "WHERE (?1 = '' OR o.state = ?1) AND (?2 = '' OR EXISTS (SELECT 1 FROM assignments a "
+      "WHERE a.post_id = n.post_id AND a.destination = ?2)) ORDER BY n.post_id DESC LIMIT ?3";
   std::vector<StoredNeed> out;
-  while (s.step()) out.push_back(need_of(s));
-  for (auto& n : out) read_assignments(db, n);
+  {
+    auto s = cache.get(sql);
+    s->bind(1, state).bind(2, destination).bind(3, static_cast<std::int64_t>(limit));
+    while (s->step()) out.push_back(need_of(*s));
+  }
+  for (auto& n : out) read_assignments(cache, n);
   return out;
 }
 
-std::vector<StoredNeed> read_due_needs(sqlite3* db, std::int64_t now, std::size_t limit) {
-  Stmt s(db, (std::string(kNeedColumns) +
-              "WHERE n.deadline IS NOT NULL AND n.deadline <= ? AND o.state = 'routed' "
-              "ORDER BY n.deadline, n.post_id LIMIT ?")
-                 .c_str());
-  s.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
+std::vector<StoredNeed> read_due_needs(StatementCache& cache, std::int64_t now, std::size_t limit) {
+  static const std::string sql = std::string(kNeedColumns) +
+                                 "WHERE n.deadline IS NOT NULL AND n.deadline <= ? AND o.state = 'routed' "
+                                 "ORDER BY n.deadline, n.post_id LIMIT ?";
   std::vector<StoredNeed> out;
-  while (s.step()) out.push_back(need_of(s));
-  for (auto& n : out) read_assignments(db, n);
+  {
+    auto s = cache.get(sql);
+    s->bind(1, now).bind(2, static_cast<std::int64_t>(limit));
+    while (s->step()) out.push_back(need_of(*s));
+  }
+  for (auto& n : out) read_assignments(cache, n);
   return out;
 }
 
-std::optional<std::int64_t> read_next_need_deadline(sqlite3* db) {
-  Stmt s(db,
-         "SELECT min(n.deadline) FROM needs n JOIN outcomes o ON o.post_id = n.post_id "
-         "WHERE n.deadline IS NOT NULL AND o.state = 'routed'");
-  if (!s.step() || s.is_null(0)) return std::nullopt;
-  return s.integer(0);
+std::optional<std::int64_t> read_next_need_deadline(StatementCache& cache) {
+  // Only a routed need has a timer (a claim, a resolution or the
+  // moderators clear it): the index's first entry is the answer.
+  auto s = cache.get("SELECT min(deadline) FROM needs WHERE deadline IS NOT NULL");
+  if (!s->step() || s->is_null(0)) return std::nullopt;
+  return s->integer(0);
 }
 
-std::vector<std::int64_t> read_open_needs_matching(sqlite3* db, std::string_view category,
+std::vector<std::int64_t> read_open_needs_matching(StatementCache& cache, std::string_view category,
                                                    std::string_view area, std::string_view since,
                                                    std::size_t limit) {
-  Stmt s(db,
-         "SELECT n.post_id FROM needs n JOIN outcomes o ON o.post_id = n.post_id JOIN posts p ON p.id = "
-         "n.post_id "
-         "WHERE o.state = 'routed' AND o.area = ? AND p.ingested_at >= ? "
-         "AND EXISTS (SELECT 1 FROM json_each(o.categories) WHERE value = ?) ORDER BY n.post_id LIMIT ?");
-  s.bind(1, area).bind(2, since).bind(3, category).bind(4, static_cast<std::int64_t>(limit));
+  // By area first (an index on the outcomes' area and state), then the few
+  // needs of that area are checked for the category.
+  auto s = cache.get(
+      "SELECT n.post_id FROM outcomes o JOIN needs n ON n.post_id = o.post_id JOIN posts p ON p.id = "
+      "o.post_id "
+      "WHERE o.area = ? AND o.state = 'routed' AND p.ingested_at >= ? "
+      "AND EXISTS (SELECT 1 FROM json_each(o.categories) WHERE value = ?) ORDER BY o.post_id LIMIT ?");
+  s->bind(1, area).bind(2, since).bind(3, category).bind(4, static_cast<std::int64_t>(limit));
   std::vector<std::int64_t> out;
-  while (s.step()) out.push_back(s.integer(0));
+  while (s->step()) out.push_back(s->integer(0));
   return out;
 }
 
-std::vector<CapacityUse> read_capacity_uses(sqlite3* db) {
-  Stmt s(db, "SELECT destination, day, count(*) FROM assignments WHERE day != '' GROUP BY destination, day");
+std::vector<CapacityUse> read_capacity_uses(StatementCache& cache) {
+  auto s = cache.get(
+      "SELECT destination, day, count(*) FROM assignments WHERE day != '' GROUP BY destination, day");
   std::vector<CapacityUse> out;
-  while (s.step()) out.push_back({s.text(0), s.text(1), s.integer(2)});
+  while (s->step()) out.push_back({s->text(0), s->text(1), s->integer(2)});
   return out;
 }
 
-std::vector<StoredDelivery> read_due_deliveries(sqlite3* db, std::int64_t now, std::string_view sink,
-                                                std::size_t limit) {
-  Stmt s(db, (std::string(kDeliveryColumns) +
-              "WHERE state = 'pending' AND next_at <= ? AND sink = ? ORDER BY next_at, id LIMIT ?")
-                 .c_str());
-  s.bind(1, now).bind(2, sink).bind(3, static_cast<std::int64_t>(limit));
+std::vector<StoredDelivery> read_due_deliveries(StatementCache& cache, std::int64_t now,
+                                                std::string_view sink, std::size_t limit) {
+  static const std::string sql =
+      std::string(kDeliveryColumns) +
+      "WHERE state = 'pending' AND next_at <= ? AND sink = ? ORDER BY next_at, id LIMIT ?";
+  auto s = cache.get(sql);
+  s->bind(1, now).bind(2, sink).bind(3, static_cast<std::int64_t>(limit));
   std::vector<StoredDelivery> out;
-  while (s.step()) out.push_back(delivery_of(s));
+  while (s->step()) out.push_back(delivery_of(*s));
   return out;
 }
 
-std::vector<std::string> read_due_sinks(sqlite3* db, std::int64_t now) {
-  Stmt s(db, "SELECT DISTINCT sink FROM deliveries WHERE state = 'pending' AND next_at <= ?");
-  s.bind(1, now);
+std::vector<std::string> read_due_sinks(StatementCache& cache, std::int64_t now) {
+  auto s = cache.get("SELECT DISTINCT sink FROM deliveries WHERE state = 'pending' AND next_at <= ?");
+  s->bind(1, now);
   std::vector<std::string> out;
-  while (s.step()) out.push_back(s.text(0));
+  while (s->step()) out.push_back(s->text(0));
   return out;
 }
 
-std::optional<std::int64_t> read_next_delivery_at(sqlite3* db, std::int64_t after) {
-  Stmt s(db, "SELECT min(next_at) FROM deliveries WHERE state = 'pending' AND next_at > ?");
-  s.bind(1, after);
-  if (!s.step() || s.is_null(0)) return std::nullopt;
-  return s.integer(0);
+std::optional<std::int64_t> read_next_delivery_at(StatementCache& cache, std::int64_t after) {
+  auto s = cache.get("SELECT min(next_at) FROM deliveries WHERE state = 'pending' AND next_at > ?");
+  s->bind(1, after);
+  if (!s->step() || s->is_null(0)) return std::nullopt;
+  return s->integer(0);
 }
 
-std::vector<StoredDelivery> read_deliveries(sqlite3* db, std::string_view state, std::int64_t post_id,
-                                            std::size_t limit) {
-  Stmt s(db,
-         (std::string(kDeliveryColumns) +
-          // "failed": dead letters, and pending rows that failed at least once.
-          "WHERE (?1 = '' OR state = ?1 OR (?1 = 'failed' AND (state = 'dead' OR "
-          "(state = 'pending' AND attempts > 0)))) AND (?2 = 0 OR post_id = ?2) ORDER BY id DESC LIMIT ?3")
-             .c_str());
-  s.bind(1, state).bind(2, post_id).bind(3, static_cast<std::int64_t>(limit));
+std::vector<StoredDelivery> read_deliveries(StatementCache& cache, std::string_view state,
+                                            std::int64_t post_id, std::size_t limit) {
+  // "failed": dead letters, and pending rows that failed at least once.
+  static const std::string sql =
+      std::string(kDeliveryColumns) +
+      "WHERE (?1 = '' OR state = ?1 OR (?1 = 'failed' AND (state = 'dead' OR "
+      "(state = 'pending' AND attempts > 0)))) AND (?2 = 0 OR post_id = ?2) ORDER BY id DESC LIMIT ?3";
+  auto s = cache.get(sql);
+  s->bind(1, state).bind(2, post_id).bind(3, static_cast<std::int64_t>(limit));
   std::vector<StoredDelivery> out;
-  while (s.step()) out.push_back(delivery_of(s));
+  while (s->step()) out.push_back(delivery_of(*s));
   return out;
 }
 
-std::optional<StoredDelivery> read_delivery(sqlite3* db, std::int64_t id) {
-  Stmt s(db, (std::string(kDeliveryColumns) + "WHERE id = ?").c_str());
-  s.bind(1, id);
-  if (!s.step()) return std::nullopt;
-  return delivery_of(s);
+std::optional<StoredDelivery> read_delivery(StatementCache& cache, std::int64_t id) {
+  static const std::string sql = std::string(kDeliveryColumns) + "WHERE id = ?";
+  auto s = cache.get(sql);
+  s->bind(1, id);
+  if (!s->step()) return std::nullopt;
+  return delivery_of(*s);
 }
 
-std::string read_database_id(sqlite3* db) {
-  Stmt s(db, "SELECT value FROM meta WHERE key = 'database_id'");
-  return s.step() ? s.text(0) : std::string();
+std::string read_database_id(StatementCache& cache) {
+  auto s = cache.get("SELECT value FROM meta WHERE key = 'database_id'");
+  return s->step() ? s->text(0) : std::string();
 }
 
 }  // namespace relais::daemon::sqlite

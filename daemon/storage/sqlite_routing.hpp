@@ -41,26 +41,27 @@ class RoutingWrites {
 
   sqlite3* db_;
   EventWriter& events_;
-  Stmt version_, upsert_need_, set_state_, upsert_assignment_, insert_delivery_, update_delivery_, redrive_;
+  Stmt version_, upsert_need_, set_state_, upsert_assignment_, insert_delivery_, update_delivery_, redrive_,
+      post_of_delivery_;
 };
 
-// The reads, on any connection.
-std::optional<StoredNeed> read_need(sqlite3* db, std::int64_t post_id);
-std::vector<StoredNeed> read_needs(sqlite3* db, std::string_view state, std::string_view destination,
-                                   std::size_t limit);
-std::vector<StoredNeed> read_due_needs(sqlite3* db, std::int64_t now, std::size_t limit);
-std::optional<std::int64_t> read_next_need_deadline(sqlite3* db);
-std::vector<std::int64_t> read_open_needs_matching(sqlite3* db, std::string_view category,
+// The reads, on any connection, through its statement cache.
+std::optional<StoredNeed> read_need(StatementCache& cache, std::int64_t post_id);
+std::vector<StoredNeed> read_needs(StatementCache& cache, std::string_view state,
+                                   std::string_view destination, std::size_t limit);
+std::vector<StoredNeed> read_due_needs(StatementCache& cache, std::int64_t now, std::size_t limit);
+std::optional<std::int64_t> read_next_need_deadline(StatementCache& cache);
+std::vector<std::int64_t> read_open_needs_matching(StatementCache& cache, std::string_view category,
                                                    std::string_view area, std::string_view since,
                                                    std::size_t limit);
-std::vector<CapacityUse> read_capacity_uses(sqlite3* db);
-std::vector<StoredDelivery> read_due_deliveries(sqlite3* db, std::int64_t now, std::string_view sink,
-                                                std::size_t limit);
-std::vector<std::string> read_due_sinks(sqlite3* db, std::int64_t now);
-std::optional<std::int64_t> read_next_delivery_at(sqlite3* db, std::int64_t after);
-std::vector<StoredDelivery> read_deliveries(sqlite3* db, std::string_view state, std::int64_t post_id,
-                                            std::size_t limit);
-std::optional<StoredDelivery> read_delivery(sqlite3* db, std::int64_t id);
-std::string read_database_id(sqlite3* db);
+std::vector<CapacityUse> read_capacity_uses(StatementCache& cache);
+std::vector<StoredDelivery> read_due_deliveries(StatementCache& cache, std::int64_t now,
+                                                std::string_view sink, std::size_t limit);
+std::vector<std::string> read_due_sinks(StatementCache& cache, std::int64_t now);
+std::optional<std::int64_t> read_next_delivery_at(StatementCache& cache, std::int64_t after);
+std::vector<StoredDelivery> read_deliveries(StatementCache& cache, std::string_view state,
+                                            std::int64_t post_id, std::size_t limit);
+std::optional<StoredDelivery> read_delivery(StatementCache& cache, std::int64_t id);
+std::string read_database_id(StatementCache& cache);
 
 }  // namespace relais::daemon::sqlite

@@ -137,6 +137,7 @@ CREATE TABLE deliveries(
 CREATE INDEX deliveries_due ON deliveries(next_at, id) WHERE state = 'pending';
 CREATE INDEX deliveries_by_post ON deliveries(post_id);
 CREATE INDEX deliveries_by_state ON deliveries(state, id);
+CREATE INDEX outcomes_by_area ON outcomes(area, state, post_id);
 )sql"},
 };
 
@@ -308,7 +309,8 @@ class SqliteStore final : public Store, public sqlite::EventWriter {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Expected<std::vector<IngestOutcome>> commit(std::span<const Post> posts,
-                                              std::span<const StageRecord> records) override {
+                                              std::span<const StageRecord> records,
+                                              std::span<const DeliveryOutcome> deliveries = {}) override {
     if (!writable_) return Error{"storage", "this store connection is read-only", ""};
     try {
       exec(db_.get(), "BEGIN IMMEDIATE");
@@ -318,6 +320,7 @@ class SqliteStore final : public Store, public sqlite::EventWriter {
         const std::string now = protocol::now_rfc3339();
         for (const auto& post : posts) outcomes.push_back(insert_post(post, now));
         for (const auto& record : records) apply(record, now);
+        for (const auto& o : deliveries) routing_->record(o, now);
         exec(db_.get(), "COMMIT");
       } catch (...) {
         sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -388,7 +391,8 @@ class SqliteStore final : public Store, public sqlite::EventWriter {
             "FROM outcomes o JOIN posts p ON p.id = o.post_id WHERE o.state = ?2 "
             "ORDER BY o.post_id DESC LIMIT ?1";
       }
-      Stmt s(db_.get(), sql.c_str());
+      auto use = cache_.get(sql);
+      Stmt& s = *use;
       s.bind(1, static_cast<std::int64_t>(limit));
       if (!wanted.empty() && wanted != state::received) s.bind(2, wanted);
       std::vector<PostSummary> out;
@@ -416,44 +420,54 @@ class SqliteStore final : public Store, public sqlite::EventWriter {
     return write_transaction([&](const std::string& now) { return routing_->change(change, now); });
   }
 
+  Expected<std::vector<bool>> change_needs(std::span<const NeedChange> changes) override {
+    std::vector<bool> applied;
+    auto done = write_transaction([&](const std::string& now) {
+      for (const auto& c : changes) applied.push_back(routing_->change(c, now));
+      return true;
+    });
+    if (!done) return done.error();
+    return applied;
+  }
+
   Expected<std::optional<StoredNeed>> get_need(std::int64_t post_id) override {
-    return reading([&] { return sqlite::read_need(db_.get(), post_id); });
+    return reading([&] { return sqlite::read_need(cache_, post_id); });
   }
 
   Expected<std::vector<StoredNeed>> list_needs(std::string_view wanted, std::string_view destination,
                                                std::size_t limit) override {
-    return reading([&] { return sqlite::read_needs(db_.get(), wanted, destination, limit); });
+    return reading([&] { return sqlite::read_needs(cache_, wanted, destination, limit); });
   }
 
   Expected<std::vector<StoredNeed>> due_needs(std::int64_t now, std::size_t limit) override {
-    return reading([&] { return sqlite::read_due_needs(db_.get(), now, limit); });
+    return reading([&] { return sqlite::read_due_needs(cache_, now, limit); });
   }
 
   Expected<std::optional<std::int64_t>> next_need_deadline() override {
-    return reading([&] { return sqlite::read_next_need_deadline(db_.get()); });
+    return reading([&] { return sqlite::read_next_need_deadline(cache_); });
   }
 
   Expected<std::vector<std::int64_t>> open_needs_matching(std::string_view category, std::string_view area,
                                                           std::string_view since,
                                                           std::size_t limit) override {
-    return reading([&] { return sqlite::read_open_needs_matching(db_.get(), category, area, since, limit); });
+    return reading([&] { return sqlite::read_open_needs_matching(cache_, category, area, since, limit); });
   }
 
   Expected<std::vector<CapacityUse>> capacity_uses() override {
-    return reading([&] { return sqlite::read_capacity_uses(db_.get()); });
+    return reading([&] { return sqlite::read_capacity_uses(cache_); });
   }
 
   Expected<std::vector<StoredDelivery>> due_deliveries(std::int64_t now, std::string_view sink,
                                                        std::size_t limit) override {
-    return reading([&] { return sqlite::read_due_deliveries(db_.get(), now, sink, limit); });
+    return reading([&] { return sqlite::read_due_deliveries(cache_, now, sink, limit); });
   }
 
   Expected<std::vector<std::string>> due_sinks(std::int64_t now) override {
-    return reading([&] { return sqlite::read_due_sinks(db_.get(), now); });
+    return reading([&] { return sqlite::read_due_sinks(cache_, now); });
   }
 
   Expected<std::optional<std::int64_t>> next_delivery_at(std::int64_t after) override {
-    return reading([&] { return sqlite::read_next_delivery_at(db_.get(), after); });
+    return reading([&] { return sqlite::read_next_delivery_at(cache_, after); });
   }
 
   Status record_deliveries(std::span<const DeliveryOutcome> outcomes) override {
@@ -471,72 +485,76 @@ class SqliteStore final : public Store, public sqlite::EventWriter {
 
   Expected<std::vector<StoredDelivery>> list_deliveries(std::string_view wanted, std::int64_t post_id,
                                                         std::size_t limit) override {
-    return reading([&] { return sqlite::read_deliveries(db_.get(), wanted, post_id, limit); });
+    return reading([&] { return sqlite::read_deliveries(cache_, wanted, post_id, limit); });
   }
 
   Expected<std::optional<StoredDelivery>> get_delivery(std::int64_t id) override {
-    return reading([&] { return sqlite::read_delivery(db_.get(), id); });
+    return reading([&] { return sqlite::read_delivery(cache_, id); });
   }
 
   Expected<std::string> database_id() override {
-    return reading([&] { return sqlite::read_database_id(db_.get()); });
+    return reading([&] { return sqlite::read_database_id(cache_); });
   }
 
   Expected<std::optional<StoredPost>> get_post(std::int64_t id, bool trail) override {
     try {
       // One read transaction, so the post and its trail agree.
       const ReadTransaction snapshot(db_.get());
-      Stmt s(
-          db_.get(),
-          "SELECT p.id, p.source, p.external_id, p.channel, p.sender, p.subject, p.text, p.lang, p.fields, "
-          "p.private, p.received_at, coalesce(o.state, 'received'), p.ingested_at, o.action, o.score, "
-          "o.kind, o.categories, o.urgency, o.area, o.lang "
-          "FROM posts p LEFT JOIN outcomes o ON o.post_id = p.id WHERE p.id = ?");
-      s.bind(1, id);
-      if (!s.step()) return std::optional<StoredPost>();
       StoredPost sp;
-      sp.post = read_post(s);
-      sp.state = s.text(11);
-      sp.ingested_at = s.text(12);
-      if (!s.is_null(13)) {
-        Verdict v;
-        v.action = parse_action(s.text(13)).value_or(Action::accept);
-        v.score = s.real(14);
-        sp.verdict = v;
+      {
+        auto s = cache_.get(
+            "SELECT p.id, p.source, p.external_id, p.channel, p.sender, p.subject, p.text, p.lang, p.fields, "
+            "p.private, p.received_at, coalesce(o.state, 'received'), p.ingested_at, o.action, o.score, "
+            "o.kind, o.categories, o.urgency, o.area, o.lang "
+            "FROM posts p LEFT JOIN outcomes o ON o.post_id = p.id WHERE p.id = ?");
+        s->bind(1, id);
+        if (!s->step()) return std::optional<StoredPost>();
+        sp.post = read_post(*s);
+        sp.state = s->text(11);
+        sp.ingested_at = s->text(12);
+        if (!s->is_null(13)) {
+          Verdict v;
+          v.action = parse_action(s->text(13)).value_or(Action::accept);
+          v.score = s->real(14);
+          sp.verdict = v;
+        }
+        if (!s->is_null(15)) {
+          Triage t;
+          t.kind = parse_kind(s->text(15)).value_or(Kind::other);
+          t.categories = json_to_list(s->text(16));
+          t.urgency = parse_urgency(s->text(17)).value_or(Urgency::normal);
+          t.area = s->text(18);
+          t.lang = s->text(19);
+          sp.triage = t;
+        }
       }
-      if (!s.is_null(15)) {
-        Triage t;
-        t.kind = parse_kind(s.text(15)).value_or(Kind::other);
-        t.categories = json_to_list(s.text(16));
-        t.urgency = parse_urgency(s.text(17)).value_or(Urgency::normal);
-        t.area = s.text(18);
-        t.lang = s.text(19);
-        sp.triage = t;
+      {
+        auto f = cache_.get(
+            "SELECT stage, symbol, score, description, forced, redactions, related_post FROM findings "
+            "WHERE post_id = ? ORDER BY id");
+        f->bind(1, id);
+        while (f->step()) {
+          StoredFinding sf;
+          sf.stage = f->text(0);
+          sf.finding.symbol = f->text(1);
+          sf.finding.score = f->real(2);
+          sf.finding.description = f->text(3);
+          if (!f->is_null(4)) sf.finding.forced = parse_action(f->text(4));
+          if (!f->is_null(5)) sf.finding.redactions = json_to_redactions(f->text(5));
+          if (!f->is_null(6)) sf.finding.related_post = f->integer(6);
+          if (sp.verdict) sp.verdict->findings.push_back(sf.finding);
+          sp.findings.push_back(std::move(sf));
+        }
       }
-      Stmt f(db_.get(),
-             "SELECT stage, symbol, score, description, forced, redactions, related_post FROM findings "
-             "WHERE post_id = ? ORDER BY id");
-      f.bind(1, id);
-      while (f.step()) {
-        StoredFinding sf;
-        sf.stage = f.text(0);
-        sf.finding.symbol = f.text(1);
-        sf.finding.score = f.real(2);
-        sf.finding.description = f.text(3);
-        if (!f.is_null(4)) sf.finding.forced = parse_action(f.text(4));
-        if (!f.is_null(5)) sf.finding.redactions = json_to_redactions(f.text(5));
-        if (!f.is_null(6)) sf.finding.related_post = f.integer(6);
-        if (sp.verdict) sp.verdict->findings.push_back(sf.finding);
-        sp.findings.push_back(std::move(sf));
-      }
+      if (!trail) return std::optional<StoredPost>(std::move(sp));
       // The post row is the record of its reception: its first event.
       json::object received{{"channel", sp.post.channel}};
       sp.events.push_back(
           {0, sp.ingested_at, "received", "source:" + sp.post.source, json::serialize(received)});
-      if (!trail) return std::optional<StoredPost>(std::move(sp));
-      Stmt e(db_.get(), "SELECT id, at, type, actor, detail FROM events WHERE post_id = ? ORDER BY id");
-      e.bind(1, id);
-      while (e.step()) expand_events(e.integer(0), e.text(1), e.text(2), e.text(3), e.text(4), sp.events);
+      auto e = cache_.get("SELECT id, at, type, actor, detail FROM events WHERE post_id = ? ORDER BY id");
+      e->bind(1, id);
+      while (e->step())
+        expand_events(e->integer(0), e->text(1), e->text(2), e->text(3), e->text(4), sp.events);
       return std::optional<StoredPost>(std::move(sp));
     } catch (const std::exception& e) {
       return Error{"storage", e.what(), ""};
@@ -809,6 +827,7 @@ class SqliteStore final : public Store, public sqlite::EventWriter {
   // Destroyed in reverse: statements, then the checkpointer, then the
   // connection (whose close checkpoints what is left).
   Db db_;
+  sqlite::StatementCache cache_{db_};
   bool read_only_;
   bool writable_ = false;  // read-write, at the newest schema, statements prepared
   std::unique_ptr<Checkpointer> checkpointer_;

@@ -199,8 +199,11 @@ class Store {
   // One transaction: inserts the posts that are new (a known
   // (source, external_id) is reported as a duplicate and left alone) and
   // records the stage outcomes. Outcomes come back in the order of `posts`.
+  // The outcomes of delivery attempts go in the same transaction: one
+  // commit (one sync of the disk) for whatever has queued up meanwhile.
   virtual Expected<std::vector<IngestOutcome>> commit(std::span<const Post> posts,
-                                                      std::span<const StageRecord> records) = 0;
+                                                      std::span<const StageRecord> records,
+                                                      std::span<const DeliveryOutcome> outcomes = {}) = 0;
 
   // A person's decision about a post in `expected_state` (held): records
   // the outcome and events of `record` in one transaction, only if the post
@@ -221,6 +224,9 @@ class Store {
   // Applies a change (see NeedChange); false: the need's version moved, and
   // nothing was written.
   virtual Expected<bool> change_need(const NeedChange& change) = 0;
+  // Several changes in one transaction, each applied or refused as
+  // change_need() would; the answers come in their order.
+  virtual Expected<std::vector<bool>> change_needs(std::span<const NeedChange> changes) = 0;
   virtual Expected<std::optional<StoredNeed>> get_need(std::int64_t post_id) = 0;
   // Needs in `state` (routed, claimed, unrouted), newest first; those given
   // to `destination` only, when it is not empty.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 
 #include "log.hpp"
@@ -101,6 +102,24 @@ void Writer::change_need(NeedChange change, DecisionDone done) {
   wake_.notify_one();
 }
 
+void Writer::change_needs(std::vector<NeedChange> changes, std::function<void(bool)> done) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back([this, changes = std::move(changes), done = std::move(done)](Store& store) {
+      auto changed = store.change_needs(changes);
+      if (!changed) {
+        log_->error("need_changes_failed count={} error=\"{}\"", changes.size(), changed.error().message);
+      } else if (listener_.deliveries_added && std::any_of(changes.begin(), changes.end(), [](const auto& c) {
+                   return !c.deliveries.empty();
+                 })) {
+        listener_.deliveries_added();
+      }
+      done(changed.has_value());
+    });
+  }
+  wake_.notify_one();
+}
+
 void Writer::record_deliveries(std::vector<DeliveryOutcome> outcomes, std::function<void(bool)> done) {
   {
     std::lock_guard lock(mutex_);
@@ -177,12 +196,16 @@ void Writer::run() {
     posts.reserve(batch.size());
     for (auto& s : batch) posts.push_back(std::move(s.post));
 
-    auto result = store_.commit(posts, records);
+    std::vector<DeliveryOutcome> attempts;
+    for (auto& o : outcomes) attempts.insert(attempts.end(), o.outcomes.begin(), o.outcomes.end());
+    auto result = store_.commit(posts, records, attempts);
     if (result) {
       committed(records);
       records.clear();
       record_failures = 0;
-    } else if (!records.empty()) {
+      for (auto& o : outcomes) o.done(true);
+      outcomes.clear();
+    } else if (!records.empty() || !attempts.empty()) {
       // Whatever is wrong with a stage outcome must not stop ingest nor the
       // other outcomes: commit the posts alone, then each outcome on its own.
       result = store_.commit(posts, {});
@@ -244,11 +267,13 @@ void Writer::run() {
     pending_ -= answered;
     batch.clear();
     if (!outcomes.empty()) {
-      std::vector<DeliveryOutcome> all;
-      for (auto& o : outcomes) all.insert(all.end(), o.outcomes.begin(), o.outcomes.end());
-      const auto recorded = store_.record_deliveries(all);
-      if (!recorded)
-        log_->error("delivery_outcomes_failed count={} error=\"{}\"", all.size(), recorded.error().message);
+      // The common commit failed: the attempts' outcomes on their own, so
+      // that a faulty record does not hold them up.
+      const auto recorded = store_.record_deliveries(attempts);
+      if (!recorded) {
+        log_->error("delivery_outcomes_failed count={} error=\"{}\"", attempts.size(),
+                    recorded.error().message);
+      }
       for (auto& o : outcomes) o.done(recorded.has_value());
       outcomes.clear();
     }

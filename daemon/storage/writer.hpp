@@ -74,6 +74,9 @@ class Writer {
   void decide(StageRecord record, std::string expected_state, DecisionDone done);
   // A change to a need (Store::change_need), in a transaction of its own.
   void change_need(NeedChange change, DecisionDone done);
+  // Unconditional changes (an offer's matches), together in one transaction;
+  // `done` gets whether they were committed.
+  void change_needs(std::vector<NeedChange> changes, std::function<void(bool)> done);
   // Outcomes of delivery attempts, committed together with whatever else is
   // queued; `done` runs once they are (false: they could not be).
   void record_deliveries(std::vector<DeliveryOutcome> outcomes, std::function<void(bool)> done);

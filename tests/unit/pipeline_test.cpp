@@ -294,9 +294,9 @@ TEST_F(pipeline_process, ScoresAddUpAcrossModeratorsAndCrossTheThresholds) {
     SCOPED_TRACE("scores: " + trace);
     LiveConfig local{Config{}};
     LivePlugins none;
-    Router router;
+    Router own_router;
     Pipeline p(
-        local, none, [](std::vector<StageRecord>) {}, router);
+        local, none, [](std::vector<StageRecord>) {}, own_router);
     PluginSet s;
     for (std::size_t i = 0; i < c.scores.size(); ++i) {
       s.moderators.push_back(
@@ -358,9 +358,9 @@ TEST_F(pipeline_process, ForcedActionWinsOverLowScores) {
   {
     LiveConfig local{Config{}};
     LivePlugins none;
-    Router router;
+    Router own_router;
     Pipeline p(
-        local, none, [](std::vector<StageRecord>) {}, router);
+        local, none, [](std::vector<StageRecord>) {}, own_router);
     PluginSet s;
     s.moderators.push_back(scoring("list", {scored("BLOCKED_SENDER", 0.0, Action::reject)}));
     const StageRecord r = p.process(make_post(kRequestText), *local.get(), s);
@@ -372,9 +372,9 @@ TEST_F(pipeline_process, ForcedActionWinsOverLowScores) {
   {
     LiveConfig local{Config{}};
     LivePlugins none;
-    Router router;
+    Router own_router;
     Pipeline p(
-        local, none, [](std::vector<StageRecord>) {}, router);
+        local, none, [](std::vector<StageRecord>) {}, own_router);
     PluginSet s;
     s.moderators.push_back(scoring("list", {scored("WATCHED", 0.1, Action::hold)}));
     const StageRecord r = p.process(make_post(kRequestText), *local.get(), s);
@@ -385,9 +385,9 @@ TEST_F(pipeline_process, ForcedActionWinsOverLowScores) {
     // Of several forced actions, the strictest wins.
     LiveConfig local{Config{}};
     LivePlugins none;
-    Router router;
+    Router own_router;
     Pipeline p(
-        local, none, [](std::vector<StageRecord>) {}, router);
+        local, none, [](std::vector<StageRecord>) {}, own_router);
     PluginSet s;
     s.moderators.push_back(scoring("a", {scored("HOLD_IT", 0.0, Action::hold)}));
     s.moderators.push_back(scoring("b", {scored("REJECT_IT", 0.0, Action::reject)}));
