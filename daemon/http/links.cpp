@@ -19,7 +19,16 @@ std::string message_of(NeedAct act, std::int64_t post_id, std::string_view desti
          std::string(destination) + "\n" + std::to_string(expires);
 }
 
-std::vector<std::string_view> split(std::string_view path) {
+template <class T>
+bool number(std::string_view text, T& out) {
+  if (text.empty()) return false;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+std::vector<std::string_view> path_segments(std::string_view path) {
   std::vector<std::string_view> parts;
   std::size_t at = 0;
   while (at <= path.size()) {
@@ -31,15 +40,6 @@ std::vector<std::string_view> split(std::string_view path) {
   }
   return parts;
 }
-
-template <class T>
-bool number(std::string_view text, T& out) {
-  if (text.empty()) return false;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
-}
-
-}  // namespace
 
 Expected<LinkSigner> LinkSigner::open(const std::filesystem::path& file) {
   if (sodium_init() < 0) return Error{"start", "libsodium could not be initialised", ""};
@@ -92,7 +92,7 @@ std::string LinkSigner::path(NeedAct act, std::int64_t post_id, std::string_view
 
 Expected<LinkSigner::Link> LinkSigner::verify(std::string_view path, std::int64_t now_unix) const {
   // "", "l", act, post, destination, expires, signature
-  const auto parts = split(path);
+  const auto parts = path_segments(path);
   Link link;
   if (parts.size() != 7 || !parts[0].empty() || parts[1] != "l") return Error{"not_found", "not a link", ""};
   const auto act = parse_need_act(parts[2]);

@@ -10,11 +10,15 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "relais/expected.hpp"
 #include "router/needs.hpp"
 
 namespace relais::daemon {
+
+// The segments of a path between its slashes: "/l/claim" is "", "l", "claim".
+std::vector<std::string_view> path_segments(std::string_view path);
 
 class LinkSigner {
  public:

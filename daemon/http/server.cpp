@@ -35,18 +35,10 @@ constexpr std::size_t kMaxListedNeeds = 200;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
+// The segments of a request's path, without its query and leading slash.
 std::vector<std::string_view> split_path(std::string_view target) {
-  const auto query = target.find('?');
-  const std::string_view path = target.substr(0, query);
-  std::vector<std::string_view> parts;
-  std::size_t at = 1;  // after the leading '/'
-  while (at <= path.size()) {
-    const auto slash = path.find('/', at);
-    const auto end = slash == std::string_view::npos ? path.size() : slash;
-    parts.push_back(path.substr(at, end - at));
-    if (slash == std::string_view::npos) break;
-    at = slash + 1;
-  }
+  auto parts = path_segments(target.substr(0, target.find('?')));
+  if (!parts.empty()) parts.erase(parts.begin());
   return parts;
 }
 

@@ -231,15 +231,33 @@ std::optional<std::int64_t> read_next_need_deadline(StatementCache& cache) {
 
 std::vector<std::int64_t> read_open_needs_matching(StatementCache& cache, std::string_view category,
                                                    std::string_view area, std::string_view since,
-                                                   std::size_t limit) {
-  // By area first (an index on the outcomes' area and state), then the few
-  // needs of that area are checked for the category.
+                                                   std::size_t limit, WindowCursor& cursor) {
+  // A window that moved back (the clock did) is searched from the start.
+  if (since < cursor.since) cursor.first_id = 0;
+  if (since != cursor.since) {
+    auto first = cache.get("SELECT id FROM posts WHERE id >= ? AND ingested_at >= ? ORDER BY id LIMIT 1");
+    first->bind(1, cursor.first_id).bind(2, since);
+    // Nothing in the window yet: the next post to come is the first.
+    if (first->step()) {
+      cursor.first_id = first->integer(0);
+    } else {
+      auto last = cache.get("SELECT coalesce(max(id), 0) + 1 FROM posts");
+      if (last->step()) cursor.first_id = last->integer(0);
+    }
+    cursor.since = std::string(since);
+  }
+  // The area's routed needs in the window, by the outcomes' (area, state,
+  // post id) index; the categories of those few are then checked.
   auto s = cache.get(
       "SELECT n.post_id FROM outcomes o JOIN needs n ON n.post_id = o.post_id JOIN posts p ON p.id = "
       "o.post_id "
-      "WHERE o.area = ? AND o.state = 'routed' AND p.ingested_at >= ? "
+      "WHERE o.area = ? AND o.state = 'routed' AND o.post_id >= ? AND p.ingested_at >= ? "
       "AND EXISTS (SELECT 1 FROM json_each(o.categories) WHERE value = ?) ORDER BY o.post_id LIMIT ?");
-  s->bind(1, area).bind(2, since).bind(3, category).bind(4, static_cast<std::int64_t>(limit));
+  s->bind(1, area)
+      .bind(2, cursor.first_id)
+      .bind(3, since)
+      .bind(4, category)
+      .bind(5, static_cast<std::int64_t>(limit));
   std::vector<std::int64_t> out;
   while (s->step()) out.push_back(s->integer(0));
   return out;

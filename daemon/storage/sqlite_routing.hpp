@@ -51,9 +51,16 @@ std::vector<StoredNeed> read_needs(StatementCache& cache, std::string_view state
                                    std::string_view destination, std::size_t limit);
 std::vector<StoredNeed> read_due_needs(StatementCache& cache, std::int64_t now, std::size_t limit);
 std::optional<std::int64_t> read_next_need_deadline(StatementCache& cache);
+// Where the posts received since a time begin: post ids grow with their
+// reception, so the first id in the window only moves forward, and each
+// search resumes from where the previous one stopped.
+struct WindowCursor {
+  std::string since;
+  std::int64_t first_id = 0;
+};
 std::vector<std::int64_t> read_open_needs_matching(StatementCache& cache, std::string_view category,
                                                    std::string_view area, std::string_view since,
-                                                   std::size_t limit);
+                                                   std::size_t limit, WindowCursor& cursor);
 std::vector<CapacityUse> read_capacity_uses(StatementCache& cache);
 std::vector<StoredDelivery> read_due_deliveries(StatementCache& cache, std::int64_t now,
                                                 std::string_view sink, std::size_t limit);

@@ -450,7 +450,9 @@ class SqliteStore final : public Store, public sqlite::EventWriter {
   Expected<std::vector<std::int64_t>> open_needs_matching(std::string_view category, std::string_view area,
                                                           std::string_view since,
                                                           std::size_t limit) override {
-    return reading([&] { return sqlite::read_open_needs_matching(cache_, category, area, since, limit); });
+    return reading([&] {
+      return sqlite::read_open_needs_matching(cache_, category, area, since, limit, offer_window_);
+    });
   }
 
   Expected<std::vector<CapacityUse>> capacity_uses() override {
@@ -828,6 +830,7 @@ class SqliteStore final : public Store, public sqlite::EventWriter {
   // connection (whose close checkpoints what is left).
   Db db_;
   sqlite::StatementCache cache_{db_};
+  sqlite::WindowCursor offer_window_;
   bool read_only_;
   bool writable_ = false;  // read-write, at the newest schema, statements prepared
   std::unique_ptr<Checkpointer> checkpointer_;

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <utility>
 
+#include "curl_transfer.hpp"
 #include "message.hpp"
 #include "relais/plugin.hpp"
 #include "table.hpp"
@@ -41,8 +42,6 @@ using relais::DeliveryStatus;
 using relais::Expected;
 using relais::LogLevel;
 
-constexpr std::int64_t kMaxTimeoutMs = 600'000;
-
 enum class StartTls : std::uint8_t { off, opportunistic, required };
 
 struct EmailConfig final : relais::PluginConfig {
@@ -51,45 +50,19 @@ struct EmailConfig final : relais::PluginConfig {
   StartTls starttls = StartTls::opportunistic;
   std::string username;
   std::string password;
-  std::string ca_file;
   std::string from;
   std::string from_name;
   std::string message_id_domain;
   std::string lang = "fr";
-  std::int64_t timeout_ms = 30'000;
-  std::int64_t connect_timeout_ms = 10'000;
+  relais::curl::Transfer transfer{30'000, 10'000, ""};
   std::shared_ptr<const relais::email::Templates> templates;
 };
-
-// libcurl and libsodium each want one global initialisation, made before
-// any other call and never undone: a plugin unloaded at reload must not
-// pull the ground from under another one still using them.
-void initialise_libraries() {
-  static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  static const bool sodium_ready = sodium_init() >= 0;
-  if (!curl_ready) throw std::runtime_error("libcurl failed to initialise");
-  if (!sodium_ready) throw std::runtime_error("libsodium failed to initialise");
-}
-
-struct CurlDeleter {
-  void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
-};
-struct UrlDeleter {
-  void operator()(CURLU* url) const noexcept { curl_url_cleanup(url); }
-};
-struct CurlStringDeleter {
-  void operator()(char* text) const noexcept { curl_free(text); }
-};
-using CurlString = std::unique_ptr<char, CurlStringDeleter>;
 
 // The part of a URL libcurl parsed, or empty.
 std::string url_part(CURLU* url, CURLUPart part) {
   char* out = nullptr;
   if (curl_url_get(url, part, &out, 0) != CURLUE_OK) return {};
-  const CurlString owned(out);
+  const relais::curl::String owned(out);
   return owned ? std::string(owned.get()) : std::string();
 }
 
@@ -105,14 +78,10 @@ std::size_t read_message(char* buffer, std::size_t size, std::size_t count, void
 class EmailSink final : public relais::Sink {
  public:
   EmailSink(std::shared_ptr<const EmailConfig> config, relais::Logger& log)
-      : config_(std::move(config)), log_(log), handle_(curl_easy_init()) {
-    if (!handle_) throw std::runtime_error("curl_easy_init failed");
+      : config_(std::move(config)), log_(log), handle_(relais::curl::make_handle(config_->transfer)) {
     const auto& c = *config_;
-    set(CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: the daemon has threads
     set(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     set(CURLOPT_URL, c.server.c_str());
-    set(CURLOPT_TIMEOUT_MS, static_cast<long>(c.timeout_ms));
-    set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(c.connect_timeout_ms));
     set(CURLOPT_MAIL_FROM, envelope_from_.c_str());
     set(CURLOPT_UPLOAD, 1L);
     set(CURLOPT_READFUNCTION, &read_message);
@@ -127,7 +96,6 @@ class EmailSink final : public relais::Sink {
       set(CURLOPT_USERNAME, c.username.c_str());
       set(CURLOPT_PASSWORD, c.password.c_str());
     }
-    if (!c.ca_file.empty()) set(CURLOPT_CAINFO, c.ca_file.c_str());
   }
 
   DeliveryResult deliver(const Delivery& delivery) override {
@@ -150,8 +118,7 @@ class EmailSink final : public relais::Sink {
     auto message = relais::email::build_message(parts);
     if (!message) return failed(message.error().message);
 
-    std::unique_ptr<curl_slist, SlistDeleter> recipients(
-        curl_slist_append(nullptr, ("<" + delivery.address + ">").c_str()));
+    relais::curl::HeaderList recipients(curl_slist_append(nullptr, ("<" + delivery.address + ">").c_str()));
     if (!recipients) throw std::bad_alloc();
     set(CURLOPT_MAIL_RCPT, recipients.get());
     set(CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message->size()));
@@ -205,7 +172,7 @@ class EmailSink final : public relais::Sink {
 
   std::shared_ptr<const EmailConfig> config_;
   relais::Logger& log_;
-  std::unique_ptr<CURL, CurlDeleter> handle_;
+  relais::curl::Handle handle_;
   std::string envelope_from_ = "<" + config_->from + ">";
   std::string_view upload_;
   std::array<char, CURL_ERROR_SIZE> error_{};
@@ -227,7 +194,7 @@ relais::Status read_server(const ConfigTable& table, EmailConfig& config) {
                        "expected an smtp:// or smtps:// URL with a host, e.g. \"smtp://127.0.0.1:25\"");
   };
   if (!*server) return refused();
-  std::unique_ptr<CURLU, UrlDeleter> url(curl_url());
+  relais::curl::Url url(curl_url());
   if (!url) throw std::bad_alloc();
   if (!relais::email::header_safe(**server) ||
       curl_url_set(url.get(), CURLUPART_URL, (*server)->c_str(), 0) != CURLUE_OK) {
@@ -318,14 +285,12 @@ class EmailFactory final : public relais::SinkFactory {
              read_server(table, *config),
              read_starttls(table, *config),
              read_credentials(table, *config),
-             read_into([&] { return table.string("ca_file"); }, config->ca_file),
              read_into([&] { return table.string("from"); }, config->from),
              read_into([&] { return table.string("from_name"); }, config->from_name),
              read_into([&] { return table.string("message_id_domain"); }, config->message_id_domain),
              read_into([&] { return table.string("lang"); }, config->lang),
              read_templates(table, *config),
-             read_into([&] { return table.integer("timeout_ms"); }, config->timeout_ms),
-             read_into([&] { return table.integer("connect_timeout_ms"); }, config->connect_timeout_ms),
+             relais::curl::read_transfer(table, config->transfer),
          }) {
       if (!status) return status.error();
     }
@@ -342,26 +307,14 @@ class EmailFactory final : public relais::SinkFactory {
     } else if (!relais::email::plausible_domain(config->message_id_domain)) {
       return table.error("message_id_domain", "expected a domain name, e.g. \"relais.example.org\"");
     }
-    const std::string range = "expected milliseconds from 1 to " + std::to_string(kMaxTimeoutMs);
-    if (config->timeout_ms < 1 || config->timeout_ms > kMaxTimeoutMs) return table.error("timeout_ms", range);
-    if (config->connect_timeout_ms < 1 || config->connect_timeout_ms > kMaxTimeoutMs) {
-      return table.error("connect_timeout_ms", range);
-    }
-    if (!config->ca_file.empty()) {
-      const fs::path file = beside_config(table, config->ca_file);
-      std::error_code ec;
-      if (!fs::is_regular_file(file, ec)) {
-        return table.error("ca_file",
-                           "expected a file of CA certificates (PEM), found none at " + file.string());
-      }
-      config->ca_file = file.string();
-    }
+    if (auto checked = relais::curl::check_transfer(table, config->transfer); !checked)
+      return checked.error();
     return std::shared_ptr<const relais::PluginConfig>(std::move(config));
   }
 
   std::unique_ptr<relais::Sink> create(std::shared_ptr<const relais::PluginConfig> config,
                                        const relais::PluginContext& context) const override {
-    initialise_libraries();
+    relais::curl::initialise_libraries();
     return std::make_unique<EmailSink>(std::static_pointer_cast<const EmailConfig>(std::move(config)),
                                        *context.log);
   }

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <utility>
 
+#include "curl_transfer.hpp"
 #include "delivery_json.hpp"
 #include "relais/plugin.hpp"
 #include "table.hpp"
@@ -35,45 +36,17 @@ using relais::DeliveryResult;
 using relais::DeliveryStatus;
 using relais::Expected;
 using relais::LogLevel;
+using relais::curl::HeaderList;
 
-constexpr std::int64_t kMaxTimeoutMs = 600'000;
 // A receiver asking for a pause longer than this gets this: the outbox's
 // own schedule is the judge past a day.
 constexpr curl_off_t kMaxRetryAfterS = 86'400;
 
 struct WebhookConfig final : relais::PluginConfig {
-  std::int64_t timeout_ms = 10'000;
-  std::int64_t connect_timeout_ms = 5'000;
+  relais::curl::Transfer transfer{10'000, 5'000, ""};
   std::string user_agent = "relais-sink-webhook/1.0";
-  std::string ca_file;  // empty: the system's certificate store
   bool require_secret = false;
 };
-
-// libcurl and libsodium each want one global initialisation, made before
-// any other call and never undone: a plugin unloaded at reload must not
-// pull the ground from under another one still using them.
-void initialise_libraries() {
-  static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  static const bool sodium_ready = sodium_init() >= 0;
-  if (!curl_ready) throw std::runtime_error("libcurl failed to initialise");
-  if (!sodium_ready) throw std::runtime_error("libsodium failed to initialise");
-}
-
-struct CurlDeleter {
-  void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
-};
-struct UrlDeleter {
-  void operator()(CURLU* url) const noexcept { curl_url_cleanup(url); }
-};
-struct CurlStringDeleter {
-  void operator()(char* text) const noexcept { curl_free(text); }
-};
-using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
-using HeaderList = std::unique_ptr<curl_slist, SlistDeleter>;
-using CurlString = std::unique_ptr<char, CurlStringDeleter>;
 
 // A header value never holds a line break: it would end the header and let
 // the value write headers of its own.
@@ -117,19 +90,14 @@ std::size_t discard(char* /*data*/, std::size_t size, std::size_t count, void* /
 class WebhookSink final : public relais::Sink {
  public:
   WebhookSink(std::shared_ptr<const WebhookConfig> config, relais::Logger& log)
-      : config_(std::move(config)), log_(log), handle_(curl_easy_init()) {
-    if (!handle_) throw std::runtime_error("curl_easy_init failed");
+      : config_(std::move(config)), log_(log), handle_(relais::curl::make_handle(config_->transfer)) {
     const auto& c = *config_;
-    set(CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: the daemon has threads
     set(CURLOPT_PROTOCOLS_STR, "http,https");
     set(CURLOPT_FOLLOWLOCATION, 0L);
     set(CURLOPT_POST, 1L);
-    set(CURLOPT_TIMEOUT_MS, static_cast<long>(c.timeout_ms));
-    set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(c.connect_timeout_ms));
     set(CURLOPT_USERAGENT, c.user_agent.c_str());
     set(CURLOPT_WRITEFUNCTION, &discard);
     set(CURLOPT_ERRORBUFFER, error_.data());
-    if (!c.ca_file.empty()) set(CURLOPT_CAINFO, c.ca_file.c_str());
   }
 
   DeliveryResult deliver(const Delivery& delivery) override {
@@ -181,15 +149,15 @@ class WebhookSink final : public relais::Sink {
         address[authority + 3] == '/') {
       return refused;
     }
-    std::unique_ptr<CURLU, UrlDeleter> url(curl_url());
+    relais::curl::Url url(curl_url());
     if (!url) throw std::bad_alloc();
     if (curl_url_set(url.get(), CURLUPART_URL, std::string(address).c_str(), 0) != CURLUE_OK) return refused;
     char* scheme_out = nullptr;
     char* host_out = nullptr;
     const bool has_scheme = curl_url_get(url.get(), CURLUPART_SCHEME, &scheme_out, 0) == CURLUE_OK;
-    const CurlString scheme(scheme_out);
+    const relais::curl::String scheme(scheme_out);
     const bool has_host = curl_url_get(url.get(), CURLUPART_HOST, &host_out, 0) == CURLUE_OK;
-    const CurlString host(host_out);
+    const relais::curl::String host(host_out);
     if (!has_scheme || !has_host || *host == '\0') return refused;
     const std::string_view s(scheme.get());
     if (s != "http" && s != "https") return refused;
@@ -233,7 +201,7 @@ class WebhookSink final : public relais::Sink {
 
   std::shared_ptr<const WebhookConfig> config_;
   relais::Logger& log_;
-  CurlHandle handle_;
+  relais::curl::Handle handle_;
   std::array<char, CURL_ERROR_SIZE> error_{};
 };
 
@@ -244,40 +212,25 @@ class WebhookFactory final : public relais::SinkFactory {
   Expected<std::shared_ptr<const relais::PluginConfig>> configure(const ConfigTable& table) const override {
     auto config = std::make_shared<WebhookConfig>();
     for (const auto& status : {
-             read_into([&] { return table.integer("timeout_ms"); }, config->timeout_ms),
-             read_into([&] { return table.integer("connect_timeout_ms"); }, config->connect_timeout_ms),
+             relais::curl::read_transfer(table, config->transfer),
              read_into([&] { return table.string("user_agent"); }, config->user_agent),
-             read_into([&] { return table.string("ca_file"); }, config->ca_file),
              read_into([&] { return table.boolean("require_secret"); }, config->require_secret),
          }) {
       if (!status) return status.error();
     }
     if (auto finished = table.finish(); !finished) return finished.error();
 
-    const std::string range = "expected milliseconds from 1 to " + std::to_string(kMaxTimeoutMs);
-    if (config->timeout_ms < 1 || config->timeout_ms > kMaxTimeoutMs) return table.error("timeout_ms", range);
-    if (config->connect_timeout_ms < 1 || config->connect_timeout_ms > kMaxTimeoutMs) {
-      return table.error("connect_timeout_ms", range);
-    }
+    if (auto checked = relais::curl::check_transfer(table, config->transfer); !checked)
+      return checked.error();
     if (config->user_agent.empty() || !header_safe(config->user_agent)) {
       return table.error("user_agent", "expected a non-empty string on one line");
-    }
-    if (!config->ca_file.empty()) {
-      fs::path file(config->ca_file);
-      if (file.is_relative()) file = fs::path(table.config_file()).parent_path() / file;
-      std::error_code ec;
-      if (!fs::is_regular_file(file, ec)) {
-        return table.error("ca_file",
-                           "expected a file of CA certificates (PEM), found none at " + file.string());
-      }
-      config->ca_file = file.string();
     }
     return std::shared_ptr<const relais::PluginConfig>(std::move(config));
   }
 
   std::unique_ptr<relais::Sink> create(std::shared_ptr<const relais::PluginConfig> config,
                                        const relais::PluginContext& context) const override {
-    initialise_libraries();
+    relais::curl::initialise_libraries();
     return std::make_unique<WebhookSink>(std::static_pointer_cast<const WebhookConfig>(std::move(config)),
                                          *context.log);
   }

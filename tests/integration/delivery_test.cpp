@@ -18,10 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "support/receiver.hpp"
 #include "support/support.hpp"
 
 namespace json = boost::json;
 using relais::test::Process;
+using relais::test::ScriptReceiver;
 using relais::test::TempDir;
 using relais::test::wait_until;
 
@@ -29,54 +31,6 @@ namespace {
 
 std::string relaisd() { return (relais::test::bin_dir() / "daemon" / "relaisd").string(); }
 std::string relaisctl() { return (relais::test::bin_dir() / "daemon" / "relaisctl").string(); }
-std::string support(const std::string& name) {
-  return (relais::test::source_dir() / "tests" / "support" / name).string();
-}
-constexpr const char* kPython = "/usr/bin/python3";
-
-// The JSON lines a receiver wrote.
-std::vector<json::object> lines_of(const std::filesystem::path& file) {
-  std::vector<json::object> out;
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
-    boost::system::error_code ec;
-    auto v = json::parse(line, ec);
-    if (!ec && v.is_object()) out.push_back(v.as_object());
-  }
-  return out;
-}
-
-// A receiver script (webhook_receiver.py, smtp_receiver.py) on loopback,
-// its port read from its port file.
-class Receiver {
- public:
-  Receiver(const std::filesystem::path& dir, const std::string& name, const std::string& script,
-           std::vector<std::string> options) {
-    const auto port_file = dir / (name + ".port");
-    std::filesystem::remove(port_file);
-    out_ = dir / (name + ".jsonl");
-    std::vector<std::string> argv{kPython, support(script), "--port-file", port_file.string(),
-                                  "--out", out_.string()};
-    argv.insert(argv.end(), options.begin(), options.end());
-    process_ = std::make_unique<Process>(argv, dir / (name + ".log"));
-    EXPECT_TRUE(wait_until([&] { return std::filesystem::exists(port_file) || !process_->running(); }))
-        << relais::test::read_file(dir / (name + ".log"));
-    port_ = std::stoi(relais::test::read_file(port_file));
-  }
-  int port() const { return port_; }
-  std::vector<json::object> received() const { return lines_of(out_); }
-  void stop() {
-    process_->signal(SIGTERM);
-    process_->wait();
-  }
-
- private:
-  std::filesystem::path out_;
-  std::unique_ptr<Process> process_;
-  int port_ = 0;
-};
-
 struct HttpAnswer {
   int status = 0;
   std::string body;
@@ -216,7 +170,7 @@ constexpr const char* kFastOutbox =
     "[outbox]\nmax_attempts = 6\nretry_min = \"50ms\"\nretry_max = \"200ms\"\n";
 
 TEST_F(Delivery, AWebhookThatFailsTwiceGetsTheNeedOnTheThirdAttemptSigned) {
-  Receiver hook(dir.path(), "hook", "webhook_receiver.py", {"--fail-first", "2", "--secret", "s3cret"});
+  ScriptReceiver hook("webhook_receiver.py", {"--fail-first", "2", "--secret", "s3cret"});
   write_config(three_destinations(hook.port()), kFastOutbox);
   start();
   const auto id = submit("f-1");
@@ -255,7 +209,7 @@ TEST_F(Delivery, AWebhookThatFailsTwiceGetsTheNeedOnTheThirdAttemptSigned) {
 }
 
 TEST_F(Delivery, AnEmailReachesTheAssociationAndItsClaimLinkWorks) {
-  Receiver smtp(dir.path(), "smtp", "smtp_receiver.py", {});
+  ScriptReceiver smtp("smtp_receiver.py", {});
   const std::string network =
       "[network]\ntimezone = \"Europe/Paris\"\n[[area]]\nid = \"north\"\n\n"
       "[[destination]]\nid = \"epicerie\"\nname = \"Épicerie solidaire\"\nfallback = true\n"
@@ -310,7 +264,7 @@ TEST_F(Delivery, ARestartResumesPendingDeliveriesAndTimers) {
   // The receiver is down first: deliveries wait, retrying.
   int port = 0;
   {
-    Receiver probe(dir.path(), "probe", "webhook_receiver.py", {});
+    ScriptReceiver probe("webhook_receiver.py", {});
     port = probe.port();
     probe.stop();
   }
@@ -324,8 +278,7 @@ TEST_F(Delivery, ARestartResumesPendingDeliveriesAndTimers) {
   ASSERT_EQ(need.at("state"), "routed");
   // relaisd dies with both deliveries pending and the timer set.
   stop(SIGKILL);
-  Receiver hook(dir.path(), "hook", "webhook_receiver.py",
-                {"--port", std::to_string(port), "--secret", "s3cret"});
+  ScriptReceiver hook("webhook_receiver.py", {"--port", std::to_string(port), "--secret", "s3cret"});
   start();
   // The pending deliveries go out: the pool's and the fallback's copy.
   ASSERT_TRUE(wait_until([&] { return hook.received().size() >= 2; })) << log();
@@ -346,7 +299,7 @@ TEST_F(Delivery, ARestartResumesPendingDeliveriesAndTimers) {
 }
 
 TEST_F(Delivery, TheHttpApiLetsADestinationActOnlyOnItsOwnNeeds) {
-  Receiver hook(dir.path(), "hook", "webhook_receiver.py", {"--secret", "s3cret"});
+  ScriptReceiver hook("webhook_receiver.py", {"--secret", "s3cret"});
   write_config(three_destinations(hook.port()),
                std::string(kFastOutbox) + "[http]\nlisten = \"127.0.0.1:0\"\n");
   start();
@@ -401,7 +354,7 @@ TEST_F(Delivery, TheHttpApiLetsADestinationActOnlyOnItsOwnNeeds) {
 }
 
 TEST_F(Delivery, AnOfferMeetsAnOpenNeedAndJoinsThePool) {
-  Receiver hook(dir.path(), "hook", "webhook_receiver.py", {"--secret", "s3cret"});
+  ScriptReceiver hook("webhook_receiver.py", {"--secret", "s3cret"});
   write_config(three_destinations(hook.port()), kFastOutbox);
   start();
   const auto need = submit("need-1");
@@ -431,7 +384,7 @@ TEST_F(Delivery, AnOfferMeetsAnOpenNeedAndJoinsThePool) {
 }
 
 TEST_F(Delivery, ANeedNobodyClaimsGoesOnUntilTheModerators) {
-  Receiver hook(dir.path(), "hook", "webhook_receiver.py", {"--secret", "s3cret"});
+  ScriptReceiver hook("webhook_receiver.py", {"--secret", "s3cret"});
   const std::string moderators =
       "[escalation]\nclaim_timeout = { critical = \"1s\" }\nmoderators = [{ sink = "
       "\"webhook\", to = \"http://127.0.0.1:" +

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "support/plugin_set.hpp"
+#include "support/receiver.hpp"
 
 namespace {
 
@@ -24,53 +25,14 @@ namespace json = boost::json;
 using relais::Delivery;
 using relais::DeliveryPurpose;
 using relais::DeliveryStatus;
+using relais::test::ScriptReceiver;
 using relais::test::TempDir;
 
-// Debian's interpreter, the one with python3-aiosmtpd, whatever python3
-// comes first on PATH.
-constexpr const char* kPython = "/usr/bin/python3";
-
-// smtp_receiver.py on a port of its own, its messages read back as JSON.
-class Receiver {
- public:
-  explicit Receiver(const std::vector<std::string>& options = {}) {
-    std::vector<std::string> argv{
-        kPython,       (relais::test::source_dir() / "tests/support/smtp_receiver.py").string(),
-        "--port-file", (dir_ / "port").string(),
-        "--out",       out_.string()};
-    argv.insert(argv.end(), options.begin(), options.end());
-    process_ = std::make_unique<relais::test::Process>(argv, dir_ / "receiver.log");
-    const bool listening = relais::test::wait_until(
-        [&] { return std::filesystem::exists(dir_ / "port") || !process_->running(); });
-    if (!listening || !std::filesystem::exists(dir_ / "port")) {
-      ADD_FAILURE() << "the receiver did not start: " << relais::test::read_file(dir_ / "receiver.log");
-      return;
-    }
-    port_ = std::stoi(relais::test::read_file(dir_ / "port"));
-  }
-
-  // The keys of a sink_email table sending to this server.
-  std::string keys(const std::string& more = "") const {
-    return "server = \"smtp://127.0.0.1:" + std::to_string(port_) +
-           "\"\nfrom = \"relais@relais.example\"\nfrom_name = \"Relais Vitry\"\n" + more;
-  }
-
-  // Every message so far: the receiver writes each line before its reply.
-  std::vector<json::object> messages() const {
-    std::vector<json::object> out;
-    std::istringstream lines(relais::test::read_file(out_));
-    for (std::string line; std::getline(lines, line);) {
-      if (!line.empty()) out.push_back(json::parse(line).as_object());
-    }
-    return out;
-  }
-
- private:
-  TempDir dir_;
-  std::filesystem::path out_ = dir_ / "messages.jsonl";
-  std::unique_ptr<relais::test::Process> process_;
-  int port_ = 0;
-};
+// The keys of a sink_email table sending to `receiver`.
+std::string keys(const ScriptReceiver& receiver, const std::string& more = "") {
+  return "server = \"smtp://127.0.0.1:" + std::to_string(receiver.port()) +
+         "\"\nfrom = \"relais@relais.example\"\nfrom_name = \"Relais Vitry\"\n" + more;
+}
 
 std::shared_ptr<const relais::daemon::PluginSet> load(const std::string& keys) {
   auto set = relais::test::plugin_set("[[sink]]\nplugin = \"sink_email\"\n" + keys);
@@ -126,14 +88,14 @@ TEST(sink_email, LoadsAsASinkPlugin) {
 }
 
 TEST(sink_email, SendsTheNeedInFrench) {
-  Receiver receiver;
-  const auto set = load(receiver.keys());
+  ScriptReceiver receiver("smtp_receiver.py");
+  const auto set = load(keys(receiver));
   ASSERT_TRUE(set);
   const Delivery delivery = sample("fr");
   const auto result = set->sinks[0].object->deliver(delivery);
   ASSERT_EQ(result.status, DeliveryStatus::delivered) << result.reason;
 
-  const auto messages = receiver.messages();
+  const auto messages = receiver.received();
   ASSERT_EQ(messages.size(), 1u);
   const auto& m = messages[0];
   EXPECT_EQ(str(m, "mail_from"), "relais@relais.example");
@@ -180,12 +142,12 @@ TEST(sink_email, SendsTheNeedInFrench) {
 }
 
 TEST(sink_email, SendsTheNeedInEnglish) {
-  Receiver receiver;
-  const auto set = load(receiver.keys());
+  ScriptReceiver receiver("smtp_receiver.py");
+  const auto set = load(keys(receiver));
   ASSERT_TRUE(set);
   const Delivery delivery = sample("en");
   ASSERT_EQ(set->sinks[0].object->deliver(delivery).status, DeliveryStatus::delivered);
-  const auto messages = receiver.messages();
+  const auto messages = receiver.received();
   ASSERT_EQ(messages.size(), 1u);
   EXPECT_EQ(str(messages[0], "subject"), "[relais] Request for help #1042: food_aid, groceries");
   const std::string body = str(messages[0], "body");
@@ -208,8 +170,8 @@ TEST(sink_email, SendsTheNeedInEnglish) {
 // Every purpose has its own wording in both languages, and every built-in
 // template renders without a trace of its syntax.
 TEST(sink_email, EachPurposeHasItsWording) {
-  Receiver receiver;
-  const auto set = load(receiver.keys());
+  ScriptReceiver receiver("smtp_receiver.py");
+  const auto set = load(keys(receiver));
   ASSERT_TRUE(set);
   std::set<std::string> subjects;
   for (const auto purpose : {DeliveryPurpose::need, DeliveryPurpose::urgent_copy, DeliveryPurpose::escalation,
@@ -221,7 +183,7 @@ TEST(sink_email, EachPurposeHasItsWording) {
       ASSERT_EQ(set->sinks[0].object->deliver(delivery).status, DeliveryStatus::delivered);
     }
   }
-  const auto messages = receiver.messages();
+  const auto messages = receiver.received();
   ASSERT_EQ(messages.size(), 12u);
   for (const auto& m : messages) {
     subjects.insert(str(m, "subject"));
@@ -237,13 +199,13 @@ TEST(sink_email, EachPurposeHasItsWording) {
 
 // A destination's language without templates gets the `lang` key's.
 TEST(sink_email, AnotherLanguageGetsTheDefaultOne) {
-  Receiver receiver;
-  for (const auto& [keys, expected] : {std::pair<std::string, std::string>{"", "[relais] Demande d'aide"},
+  ScriptReceiver receiver("smtp_receiver.py");
+  for (const auto& [more, expected] : {std::pair<std::string, std::string>{"", "[relais] Demande d'aide"},
                                        {"lang = \"en\"\n", "[relais] Request for help"}}) {
-    const auto set = load(receiver.keys(keys));
+    const auto set = load(keys(receiver, more));
     ASSERT_TRUE(set);
     ASSERT_EQ(set->sinks[0].object->deliver(sample("de")).status, DeliveryStatus::delivered);
-    const auto messages = receiver.messages();
+    const auto messages = receiver.received();
     ASSERT_FALSE(messages.empty());
     EXPECT_EQ(str(messages.back(), "subject").substr(0, expected.size()), expected);
   }
@@ -251,15 +213,15 @@ TEST(sink_email, AnotherLanguageGetsTheDefaultOne) {
 
 // A public view: no contact, no links, and the message says nothing of them.
 TEST(sink_email, APublicViewHasNoContact) {
-  Receiver receiver;
-  const auto set = load(receiver.keys());
+  ScriptReceiver receiver("smtp_receiver.py");
+  const auto set = load(keys(receiver));
   ASSERT_TRUE(set);
   Delivery delivery = sample("fr");
   delivery.post.private_data.clear();
   delivery.links.clear();
   delivery.triage.area.clear();
   ASSERT_EQ(set->sinks[0].object->deliver(delivery).status, DeliveryStatus::delivered);
-  const auto messages = receiver.messages();
+  const auto messages = receiver.received();
   ASSERT_EQ(messages.size(), 1u);
   const std::string body = str(messages[0], "body");
   EXPECT_TRUE(contains(body, delivery.post.text));
@@ -272,8 +234,8 @@ TEST(sink_email, APublicViewHasNoContact) {
 // Long lines, trailing blanks, '=', a leading dot or "From ", tabs, CR LF
 // and characters outside the BMP come back as they were written.
 TEST(sink_email, QuotedPrintableDecodesBackToTheText) {
-  Receiver receiver;
-  const auto set = load(receiver.keys());
+  ScriptReceiver receiver("smtp_receiver.py");
+  const auto set = load(keys(receiver));
   ASSERT_TRUE(set);
   Delivery delivery = sample("fr");
   std::string long_line;
@@ -281,7 +243,7 @@ TEST(sink_email, QuotedPrintableDecodesBackToTheText) {
   delivery.post.text =
       long_line + "\r\n.\r\n.point\nFrom here on  \n\ttab\there \t\nemoji 🙂🙂🙂 end=\n= \n";
   ASSERT_EQ(set->sinks[0].object->deliver(delivery).status, DeliveryStatus::delivered);
-  const auto messages = receiver.messages();
+  const auto messages = receiver.received();
   ASSERT_EQ(messages.size(), 1u);
   const auto& m = messages[0];
   std::string expected = delivery.post.text;
@@ -296,8 +258,8 @@ TEST(sink_email, QuotedPrintableDecodesBackToTheText) {
 // A reply 4xx is retried; the next attempt is the same message to the
 // receiving side: the same Message-ID.
 TEST(sink_email, TemporaryRefusalIsRetriedWithTheSameMessageId) {
-  Receiver receiver({"--fail-first", "1", "--fail-code", "451"});
-  const auto set = load(receiver.keys());
+  ScriptReceiver receiver("smtp_receiver.py", {"--fail-first", "1", "--fail-code", "451"});
+  const auto set = load(keys(receiver));
   ASSERT_TRUE(set);
   Delivery delivery = sample("fr");
   const auto first = set->sinks[0].object->deliver(delivery);
@@ -306,7 +268,7 @@ TEST(sink_email, TemporaryRefusalIsRetriedWithTheSameMessageId) {
   delivery.attempt = 2;
   const auto second = set->sinks[0].object->deliver(delivery);
   EXPECT_EQ(second.status, DeliveryStatus::delivered) << second.reason;
-  const auto messages = receiver.messages();
+  const auto messages = receiver.received();
   ASSERT_EQ(messages.size(), 2u);
   EXPECT_EQ(messages[0].at("code").as_int64(), 451);
   EXPECT_EQ(messages[1].at("code").as_int64(), 250);
@@ -316,8 +278,8 @@ TEST(sink_email, TemporaryRefusalIsRetriedWithTheSameMessageId) {
 }
 
 TEST(sink_email, PermanentRefusalFails) {
-  Receiver receiver({"--fail-first", "1", "--fail-code", "550"});
-  const auto set = load(receiver.keys());
+  ScriptReceiver receiver("smtp_receiver.py", {"--fail-first", "1", "--fail-code", "550"});
+  const auto set = load(keys(receiver));
   ASSERT_TRUE(set);
   const auto result = set->sinks[0].object->deliver(sample("fr"));
   EXPECT_EQ(result.status, DeliveryStatus::failed);
@@ -346,22 +308,22 @@ TEST(sink_email, NothingListeningIsRetried) {
 // Line breaks in an address or in what a subject is made of never make a
 // header of their own.
 TEST(sink_email, HeadersCannotBeInjected) {
-  Receiver receiver;
+  ScriptReceiver receiver("smtp_receiver.py");
   TempDir templates;
   relais::test::write_file(templates / "need.fr.txt", "Subject: {{subject}} {{area}}\n\n{{text}}\n");
-  const auto set = load(receiver.keys("templates = \"" + templates.path().string() + "\"\n"));
+  const auto set = load(keys(receiver, "templates = \"" + templates.path().string() + "\"\n"));
   ASSERT_TRUE(set);
   Delivery delivery = sample("fr");
   delivery.address = "epicerie@associations.example\r\nBcc: someone@elsewhere.example";
   const auto refused = set->sinks[0].object->deliver(delivery);
   EXPECT_EQ(refused.status, DeliveryStatus::failed);
-  EXPECT_TRUE(receiver.messages().empty());
+  EXPECT_TRUE(receiver.received().empty());
 
   delivery = sample("fr");
   delivery.post.subject = "Courses\r\nBcc: someone@elsewhere.example\r\n";
   delivery.triage.area = "centre\nX-Injected: yes";
   ASSERT_EQ(set->sinks[0].object->deliver(delivery).status, DeliveryStatus::delivered);
-  const auto messages = receiver.messages();
+  const auto messages = receiver.received();
   ASSERT_EQ(messages.size(), 1u);
   EXPECT_EQ(messages[0].at("rcpt_tos").as_array(), (json::array{sample().address}));
   EXPECT_EQ(header(messages[0], "Bcc"), "");
@@ -372,7 +334,7 @@ TEST(sink_email, HeadersCannotBeInjected) {
 // A directory of templates overrides a built-in one, adds a language, and
 // leaves the others alone.
 TEST(sink_email, TemplatesFromADirectory) {
-  Receiver receiver;
+  ScriptReceiver receiver("smtp_receiver.py");
   TempDir templates;
   relais::test::write_file(templates / "need.en.txt",
                            "Subject: Need {{post_id}}{{#area}} in {{area}}{{/area}}\n"
@@ -388,7 +350,7 @@ TEST(sink_email, TemplatesFromADirectory) {
                            "{{text}}\n");
   relais::test::write_file(templates / "need.es.txt", "Subject: Necesidad {{post_id}}\n\n{{text}}\n");
   relais::test::write_file(templates / "README.md", "not a template: ignored\n");
-  const auto set = load(receiver.keys("templates = \"" + templates.path().string() + "\"\n"));
+  const auto set = load(keys(receiver, "templates = \"" + templates.path().string() + "\"\n"));
   ASSERT_TRUE(set);
   Delivery delivery = sample("en");
   delivery.post.private_data.clear();
@@ -397,7 +359,7 @@ TEST(sink_email, TemplatesFromADirectory) {
   Delivery offer = sample("es");
   offer.purpose = DeliveryPurpose::offer;
   ASSERT_EQ(set->sinks[0].object->deliver(offer).status, DeliveryStatus::delivered);
-  const auto messages = receiver.messages();
+  const auto messages = receiver.received();
   ASSERT_EQ(messages.size(), 3u);
   EXPECT_EQ(str(messages[0], "subject"), "Need 1042 in vitry_centre");
   EXPECT_EQ(str(messages[0], "body"),

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "support/plugin_set.hpp"
+#include "support/receiver.hpp"
 
 namespace {
 
@@ -25,51 +26,12 @@ namespace json = boost::json;
 using relais::Delivery;
 using relais::DeliveryResult;
 using relais::DeliveryStatus;
+using relais::test::ScriptReceiver;
 using relais::test::TempDir;
 
-// Debian's interpreter: the one whose standard library the receiver is
-// written against, whatever python3 comes first on PATH.
-constexpr const char* kPython = "/usr/bin/python3";
-
-// webhook_receiver.py on a port of its own, its requests read back as JSON.
-class Receiver {
- public:
-  explicit Receiver(const std::vector<std::string>& options) {
-    std::vector<std::string> argv{
-        kPython,       (relais::test::source_dir() / "tests/support/webhook_receiver.py").string(),
-        "--port-file", (dir_ / "port").string(),
-        "--out",       out_.string()};
-    argv.insert(argv.end(), options.begin(), options.end());
-    process_ = std::make_unique<relais::test::Process>(argv, dir_ / "receiver.log");
-    const bool listening = relais::test::wait_until(
-        [&] { return std::filesystem::exists(dir_ / "port") || !process_->running(); });
-    if (!listening || !std::filesystem::exists(dir_ / "port")) {
-      ADD_FAILURE() << "the receiver did not start: " << relais::test::read_file(dir_ / "receiver.log");
-      return;
-    }
-    port_ = std::stoi(relais::test::read_file(dir_ / "port"));
-  }
-
-  std::string url(const std::string& path = "/hooks/epicerie") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
-  // Every request so far: the receiver writes each line before answering.
-  std::vector<json::object> requests() const {
-    std::vector<json::object> out;
-    std::istringstream lines(relais::test::read_file(out_));
-    for (std::string line; std::getline(lines, line);) {
-      if (!line.empty()) out.push_back(json::parse(line).as_object());
-    }
-    return out;
-  }
-
- private:
-  TempDir dir_;
-  std::filesystem::path out_ = dir_ / "requests.jsonl";
-  std::unique_ptr<relais::test::Process> process_;
-  int port_ = 0;
-};
+std::string url(const ScriptReceiver& receiver, const std::string& path = "/hooks/epicerie") {
+  return "http://127.0.0.1:" + std::to_string(receiver.port()) + path;
+}
 
 std::shared_ptr<const relais::daemon::PluginSet> load(const std::string& keys = "") {
   auto set = relais::test::plugin_set("[[sink]]\nplugin = \"sink_webhook\"\n" + keys);
@@ -123,15 +85,15 @@ TEST(sink_webhook, LoadsAsASinkPlugin) {
 }
 
 TEST(sink_webhook, PostsSignedJsonThatTheReceiverVerifies) {
-  Receiver receiver({"--secret", "demo-secret-epicerie"});
+  ScriptReceiver receiver("webhook_receiver.py", {"--secret", "demo-secret-epicerie"});
   const auto set = load();
   ASSERT_TRUE(set);
-  const Delivery delivery = sample(receiver.url(), "demo-secret-epicerie");
+  const Delivery delivery = sample(url(receiver), "demo-secret-epicerie");
   const auto before = std::time(nullptr);
   const DeliveryResult result = set->sinks[0].object->deliver(delivery);
   EXPECT_EQ(result.status, DeliveryStatus::delivered) << result.reason;
 
-  const auto requests = receiver.requests();
+  const auto requests = receiver.received();
   ASSERT_EQ(requests.size(), 1u);
   const auto& request = requests[0];
   EXPECT_EQ(request.at("signature").as_string(), "verified");
@@ -182,10 +144,10 @@ TEST(sink_webhook, PostsSignedJsonThatTheReceiverVerifies) {
 // The body carries what the delivery carries and nothing more: a public
 // view has no `private`, unknown values are null, an offer names its need.
 TEST(sink_webhook, APublicViewHasNoPrivateField) {
-  Receiver receiver({});
+  ScriptReceiver receiver("webhook_receiver.py");
   const auto set = load();
   ASSERT_TRUE(set);
-  Delivery delivery = sample(receiver.url(), "");
+  Delivery delivery = sample(url(receiver), "");
   delivery.purpose = relais::DeliveryPurpose::offer;
   delivery.related_post = 977;
   delivery.post.private_data.clear();
@@ -193,7 +155,7 @@ TEST(sink_webhook, APublicViewHasNoPrivateField) {
   delivery.triage.area.clear();
   delivery.links.clear();
   ASSERT_EQ(set->sinks[0].object->deliver(delivery).status, DeliveryStatus::delivered);
-  const auto requests = receiver.requests();
+  const auto requests = receiver.received();
   ASSERT_EQ(requests.size(), 1u);
   const auto& body = requests[0].at("json").as_object();
   EXPECT_EQ(body.at("purpose").as_string(), "offer");
@@ -206,23 +168,23 @@ TEST(sink_webhook, APublicViewHasNoPrivateField) {
 
 // The receiver really checks: another secret does not verify.
 TEST(sink_webhook, AnotherSecretDoesNotVerify) {
-  Receiver receiver({"--secret", "the-receivers-secret"});
+  ScriptReceiver receiver("webhook_receiver.py", {"--secret", "the-receivers-secret"});
   const auto set = load();
   ASSERT_TRUE(set);
-  ASSERT_EQ(set->sinks[0].object->deliver(sample(receiver.url(), "another-secret")).status,
+  ASSERT_EQ(set->sinks[0].object->deliver(sample(url(receiver), "another-secret")).status,
             DeliveryStatus::delivered);
-  const auto requests = receiver.requests();
+  const auto requests = receiver.received();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].at("signature").as_string(), "mismatch");
   EXPECT_FALSE(requests[0].at("verified").as_bool());
 }
 
 TEST(sink_webhook, NoSecretNoSignature) {
-  Receiver receiver({"--secret", "s"});
+  ScriptReceiver receiver("webhook_receiver.py", {"--secret", "s"});
   const auto set = load();
   ASSERT_TRUE(set);
-  ASSERT_EQ(set->sinks[0].object->deliver(sample(receiver.url(), "")).status, DeliveryStatus::delivered);
-  const auto requests = receiver.requests();
+  ASSERT_EQ(set->sinks[0].object->deliver(sample(url(receiver), "")).status, DeliveryStatus::delivered);
+  const auto requests = receiver.received();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].at("signature").as_string(), "missing");
   EXPECT_EQ(header(requests[0], "x-relais-signature"), "");
@@ -230,22 +192,22 @@ TEST(sink_webhook, NoSecretNoSignature) {
 }
 
 TEST(sink_webhook, RequireSecretFailsADestinationWithout) {
-  Receiver receiver({});
+  ScriptReceiver receiver("webhook_receiver.py");
   const auto set = load("require_secret = true\n");
   ASSERT_TRUE(set);
-  const auto result = set->sinks[0].object->deliver(sample(receiver.url(), ""));
+  const auto result = set->sinks[0].object->deliver(sample(url(receiver), ""));
   EXPECT_EQ(result.status, DeliveryStatus::failed);
   EXPECT_NE(result.reason.find("secret"), std::string::npos) << result.reason;
-  EXPECT_TRUE(receiver.requests().empty());
+  EXPECT_TRUE(receiver.received().empty());
 }
 
 // A 503 is retried; the next attempt carries the same delivery id, so that
 // the receiver can drop a duplicate.
 TEST(sink_webhook, UnavailableIsRetriedWithTheSameDeliveryId) {
-  Receiver receiver({"--secret", "k", "--fail-first", "1"});
+  ScriptReceiver receiver("webhook_receiver.py", {"--secret", "k", "--fail-first", "1"});
   const auto set = load();
   ASSERT_TRUE(set);
-  Delivery delivery = sample(receiver.url(), "k");
+  Delivery delivery = sample(url(receiver), "k");
   const auto first = set->sinks[0].object->deliver(delivery);
   EXPECT_EQ(first.status, DeliveryStatus::retry);
   EXPECT_EQ(first.reason, "HTTP 503");
@@ -254,7 +216,7 @@ TEST(sink_webhook, UnavailableIsRetriedWithTheSameDeliveryId) {
   const auto second = set->sinks[0].object->deliver(delivery);
   EXPECT_EQ(second.status, DeliveryStatus::delivered) << second.reason;
 
-  const auto requests = receiver.requests();
+  const auto requests = receiver.received();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].at("status").as_int64(), 503);
   EXPECT_EQ(requests[1].at("status").as_int64(), 200);
@@ -268,10 +230,10 @@ TEST(sink_webhook, UnavailableIsRetriedWithTheSameDeliveryId) {
 }
 
 TEST(sink_webhook, TooManyRequestsIsRetriedAfterRetryAfter) {
-  Receiver receiver({"--status-sequence", "429", "--retry-after", "7"});
+  ScriptReceiver receiver("webhook_receiver.py", {"--status-sequence", "429", "--retry-after", "7"});
   const auto set = load();
   ASSERT_TRUE(set);
-  const auto result = set->sinks[0].object->deliver(sample(receiver.url(), "k"));
+  const auto result = set->sinks[0].object->deliver(sample(url(receiver), "k"));
   EXPECT_EQ(result.status, DeliveryStatus::retry);
   EXPECT_EQ(result.retry_after_s, 7u);
   EXPECT_NE(result.reason.find("HTTP 429"), std::string::npos) << result.reason;
@@ -279,44 +241,45 @@ TEST(sink_webhook, TooManyRequestsIsRetriedAfterRetryAfter) {
 
 // An HTTP date decades ahead is a pause of at most a day.
 TEST(sink_webhook, RetryAfterAsADateIsCapped) {
-  Receiver receiver({"--status-sequence", "503", "--retry-after", "Wed, 21 Oct 2099 07:28:00 GMT"});
+  ScriptReceiver receiver("webhook_receiver.py",
+                          {"--status-sequence", "503", "--retry-after", "Wed, 21 Oct 2099 07:28:00 GMT"});
   const auto set = load();
   ASSERT_TRUE(set);
-  const auto result = set->sinks[0].object->deliver(sample(receiver.url(), "k"));
+  const auto result = set->sinks[0].object->deliver(sample(url(receiver), "k"));
   EXPECT_EQ(result.status, DeliveryStatus::retry);
   EXPECT_EQ(result.retry_after_s, 86400u);
 }
 
 TEST(sink_webhook, TransientStatusesAreRetried) {
-  Receiver receiver({"--status-sequence", "408,425,500,502,504"});
+  ScriptReceiver receiver("webhook_receiver.py", {"--status-sequence", "408,425,500,502,504"});
   const auto set = load();
   ASSERT_TRUE(set);
   for (const char* status : {"408", "425", "500", "502", "504"}) {
-    const auto result = set->sinks[0].object->deliver(sample(receiver.url(), "k"));
+    const auto result = set->sinks[0].object->deliver(sample(url(receiver), "k"));
     EXPECT_EQ(result.status, DeliveryStatus::retry) << status;
     EXPECT_EQ(result.reason, std::string("HTTP ") + status);
   }
 }
 
 TEST(sink_webhook, OtherStatusesFail) {
-  Receiver receiver({"--status-sequence", "404,400,401,410"});
+  ScriptReceiver receiver("webhook_receiver.py", {"--status-sequence", "404,400,401,410"});
   const auto set = load();
   ASSERT_TRUE(set);
   for (const char* status : {"404", "400", "401", "410"}) {
-    const auto result = set->sinks[0].object->deliver(sample(receiver.url(), "k"));
+    const auto result = set->sinks[0].object->deliver(sample(url(receiver), "k"));
     EXPECT_EQ(result.status, DeliveryStatus::failed) << status;
     EXPECT_EQ(result.reason, std::string("HTTP ") + status);
   }
 }
 
 TEST(sink_webhook, RedirectsAreNotFollowed) {
-  Receiver receiver({"--status", "302"});
+  ScriptReceiver receiver("webhook_receiver.py", {"--status", "302"});
   const auto set = load();
   ASSERT_TRUE(set);
-  const auto result = set->sinks[0].object->deliver(sample(receiver.url(), "k"));
+  const auto result = set->sinks[0].object->deliver(sample(url(receiver), "k"));
   EXPECT_EQ(result.status, DeliveryStatus::failed);
   EXPECT_NE(result.reason.find("HTTP 302"), std::string::npos) << result.reason;
-  EXPECT_EQ(receiver.requests().size(), 1u);
+  EXPECT_EQ(receiver.received().size(), 1u);
 }
 
 // A port bound but not listening: the connection is refused, at once.
@@ -339,11 +302,11 @@ TEST(sink_webhook, NothingListeningIsRetried) {
 }
 
 TEST(sink_webhook, ATimeoutIsRetried) {
-  Receiver receiver({"--delay-ms", "5000"});
+  ScriptReceiver receiver("webhook_receiver.py", {"--delay-ms", "5000"});
   const auto set = load("timeout_ms = 300\n");
   ASSERT_TRUE(set);
   const auto started = std::chrono::steady_clock::now();
-  const auto result = set->sinks[0].object->deliver(sample(receiver.url(), "k"));
+  const auto result = set->sinks[0].object->deliver(sample(url(receiver), "k"));
   EXPECT_EQ(result.status, DeliveryStatus::retry);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
 }

@@ -128,7 +128,9 @@ TEST_P(InvalidNetwork, NamesFileLineColumnKeyAndWhatWasExpected) {
   ASSERT_FALSE(n);
   const auto& message = n.error().message;
   EXPECT_EQ(message.rfind("net.toml:" + c.position + ": ", 0), 0u) << message;
-  if (!c.key.empty()) EXPECT_NE(message.find(": " + c.key + ": "), std::string::npos) << message;
+  if (!c.key.empty()) {
+    EXPECT_NE(message.find(": " + c.key + ": "), std::string::npos) << message;
+  }
   EXPECT_NE(message.find(c.expects), std::string::npos) << message;
 }
 

@@ -239,6 +239,16 @@ TEST_F(store_routing, OpenNeedsMatchAnOfferByCategoryAndArea) {
   EXPECT_EQ(*found, std::vector<std::int64_t>{both});
   // Needs older than the window are not offered.
   EXPECT_TRUE(store->open_needs_matching("pets", "north", "2999-01-01T00:00:00.000Z", 10)->empty());
+  // The store resumes each search where the window began last time: a
+  // window that moves back (a clock set back) is searched from the start,
+  // and a need routed after an empty window is found.
+  EXPECT_EQ(*store->open_needs_matching("pets", "north", "2000-01-01T00:00:00.000Z", 10),
+            std::vector<std::int64_t>{both});
+  EXPECT_TRUE(store->open_needs_matching("pets", "north", "2999-01-01T00:00:00.000Z", 10)->empty());
+  EXPECT_EQ(store->open_needs_matching("pets", "north", "2000-01-02T00:00:00.000Z", 10)->size(), 1U);
+  const auto later = routed("later", {"a"}, 100, {"pets"}, "north");
+  EXPECT_EQ(*store->open_needs_matching("pets", "north", "2000-01-03T00:00:00.000Z", 10),
+            (std::vector<std::int64_t>{both, later}));
 }
 
 TEST_F(store_routing, NeedsAreListedByStateAndByDestination) {
