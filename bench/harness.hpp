@@ -17,6 +17,7 @@
 
 #include "child_process.hpp"
 #include "protocol.hpp"
+#include "stats.hpp"
 
 namespace relais::bench {
 
@@ -75,7 +76,6 @@ struct Percentiles {
 Percentiles percentiles(std::vector<std::int64_t>& ns);
 boost::json::object percentiles_json(const Percentiles& p);
 
-double median(std::vector<double> v);
 std::string fixed(double v, int digits);
 
 // User + system CPU seconds of this process so far.

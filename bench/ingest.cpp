@@ -57,7 +57,7 @@ struct Options {
   std::string endpoint;             // a relaisd already running; empty: spawn one
   std::string relaisd;              // the relaisd to spawn
   std::string config;               // base config for the spawned relaisd; empty: generated
-  std::string plugins = "default";  // generated config: the shipped plugin entries, or none
+  std::string plugins = "default";  // generated config: the two light plugins, or none
   std::string plugin_dir;           // empty: the build's lib/relais/plugins
   // A second relaisd (an earlier build) measured in the same runs, so that a
   // change is compared on the same machine at the same moment.
@@ -731,7 +731,8 @@ int main(int argc, char** argv) {
   app.add_option("--config", o.config,
                  "config file for the spawned relaisd (default: generated; ingest.endpoints must be empty)");
   app.add_option("--plugins", o.plugins,
-                 "the generated config's plugins: default (those of config/relais.toml) or none; none "
+                 "the generated config's plugins: default (moderate_basic and triage_basic: ingest's own cost; "
+                 "bench/pipeline runs the shipped set) or none; none "
                  "also passes no --plugin-dir, for a relaisd from before plugins")
       ->check(CLI::IsMember({"default", "none"}))
       ->capture_default_str();

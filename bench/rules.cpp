@@ -21,9 +21,13 @@
 
 #include "config/config.hpp"
 #include "plugins/host.hpp"
+#include "stats.hpp"
 #include "text.hpp"
 
 namespace {
+
+using relais::bench::median;
+using relais::bench::thousands;
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -261,18 +265,6 @@ double measure_normalisation(const std::vector<relais::Post>& corpus, double min
   // Using the result keeps the compiler from dropping the loop.
   if (bytes == 0) throw std::runtime_error("the corpus normalises to nothing");
   return elapsed / static_cast<double>(posts);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::string thousands(std::size_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-  return s;
 }
 
 }  // namespace

@@ -7,11 +7,18 @@
 // by MinHash over character shingles: a repeat keeps the names, numbers and
 // places of the first post but changes greetings, word order and spelling,
 // which word n-grams miss and 5-character shingles keep. The window is
-// scanned linearly: see the README for why that beats an LSH index here.
+// scanned linearly, first over one byte of each value, which rules out
+// exactly the rows that cannot reach a threshold: see the README for why
+// that beats an LSH index here.
 //
 // Only signatures are kept (hashes, never text): in memory, and in SQLite in
 // the state directory so that a restart or a reload keeps the window.
 #include <sqlite3.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define RELAIS_DEDUP_X86 1
+#endif
 
 #include <algorithm>
 #include <array>
@@ -20,7 +27,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -29,6 +35,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -130,6 +137,77 @@ bool is_greeting(std::string_view w) {
   return std::find(kGreetings.begin(), kGreetings.end(), w) != kGreetings.end();
 }
 
+void minhash_scalar(const std::vector<std::uint64_t>& shingles, Signature& out) {
+  out.fill(UINT32_MAX);
+  for (const std::uint64_t x : shingles) {
+    for (std::size_t k = 0; k < kHashes; ++k) {
+      const auto h = static_cast<std::uint32_t>((kPermutations.a[k] * x + kPermutations.b[k]) >> 32U);
+      out[k] = std::min(out[k], h);
+    }
+  }
+}
+
+#ifdef RELAIS_DEDUP_X86
+// Bits 32-63 of a*x + b in each 64-bit lane (ah = a >> 32, xh = x >> 32).
+// AVX2 has no 64-bit multiply, but these bits need only three 32x32
+// products: (a*x) mod 2^64 = al*xl + (ah*xl + al*xh) * 2^32.
+__attribute__((target("avx2"))) inline __m256i hash4(__m256i a, __m256i ah, __m256i b, __m256i x,
+                                                     __m256i xh) {
+  const __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(ah, x), _mm256_mul_epu32(a, xh));
+  const __m256i product = _mm256_add_epi64(_mm256_mul_epu32(a, x), _mm256_slli_epi64(cross, 32));
+  return _mm256_srli_epi64(_mm256_add_epi64(product, b), 32);
+}
+
+// The same values as minhash_scalar(), 4 functions per register; eight
+// functions at a time over every shingle keep the minima in registers.
+__attribute__((target("avx2"))) void minhash_avx2(const std::vector<std::uint64_t>& shingles,
+                                                  Signature& out) {
+  constexpr std::size_t kLanes = 4;
+  const __m256i initial = _mm256_set1_epi64x(UINT32_MAX);
+  for (std::size_t k = 0; k < kHashes; k += 2 * kLanes) {
+    const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kPermutations.a.data() + k));
+    const __m256i a1 =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kPermutations.a.data() + k + kLanes));
+    const __m256i ah0 = _mm256_srli_epi64(a0, 32);
+    const __m256i ah1 = _mm256_srli_epi64(a1, 32);
+    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kPermutations.b.data() + k));
+    const __m256i b1 =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kPermutations.b.data() + k + kLanes));
+    __m256i min0 = initial;
+    __m256i min1 = initial;
+    for (const std::uint64_t value : shingles) {
+      const __m256i x = _mm256_set1_epi64x(static_cast<long long>(value));
+      const __m256i xh = _mm256_srli_epi64(x, 32);
+      // Each 64-bit lane holds a value below 2^32: the 32-bit minimum of its
+      // halves is the minimum of the lane.
+      min0 = _mm256_min_epu32(min0, hash4(a0, ah0, b0, x, xh));
+      min1 = _mm256_min_epu32(min1, hash4(a1, ah1, b1, x, xh));
+    }
+    alignas(32) std::array<std::uint64_t, 2 * kLanes> mins{};
+    _mm256_store_si256(reinterpret_cast<__m256i*>(mins.data()), min0);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(mins.data() + kLanes), min1);
+    for (std::size_t j = 0; j < 2 * kLanes; ++j) out[k + j] = static_cast<std::uint32_t>(mins[j]);
+  }
+}
+
+bool has_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2") != 0;
+  return yes;
+}
+#endif
+
+// The minimum of each hash function over the shingles (all UINT32_MAX for
+// none, which never happens: a text has at least one shingle).
+void minhash_of(const std::vector<std::uint64_t>& shingles, Signature& out) {
+#ifdef RELAIS_DEDUP_X86
+  if (has_avx2()) {
+    minhash_avx2(shingles, out);
+    return;
+  }
+#endif
+  minhash_scalar(shingles, out);
+}
+
 struct Features {
   std::uint64_t exact = 0;
   Signature minhash{};
@@ -168,22 +246,19 @@ std::optional<Features> features_of(const Post& post, std::size_t min_words) {
   }
   const std::size_t points = starts.size();
   starts.push_back(kept.size());
-  f.minhash.fill(UINT32_MAX);
   const std::size_t n = points > kShingle ? points - kShingle + 1 : 1;
+  std::vector<std::uint64_t> shingles(n);
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t end = starts[std::min(i + kShingle, points)];
-    const std::uint64_t x = mix64(fnv1a(std::string_view(kept).substr(starts[i], end - starts[i])));
-    for (std::size_t k = 0; k < kHashes; ++k) {
-      const auto h = static_cast<std::uint32_t>((kPermutations.a[k] * x + kPermutations.b[k]) >> 32U);
-      f.minhash[k] = std::min(f.minhash[k], h);
-    }
+    shingles[i] = mix64(fnv1a(std::string_view(kept).substr(starts[i], end - starts[i])));
   }
+  minhash_of(shingles, f.minhash);
   return f;
 }
 
 // The share of equal minima: an unbiased estimate of the Jaccard similarity
 // of the two shingle sets.
-double similarity(const Signature& a, const Signature& b) {
+double similarity(const std::uint32_t* a, const Signature& b) {
   unsigned equal = 0;
   for (std::size_t k = 0; k < kHashes; ++k) equal += static_cast<unsigned>(a[k] == b[k]);
   return static_cast<double>(equal) / static_cast<double>(kHashes);
@@ -218,6 +293,162 @@ bool signature_of(const void* blob, int bytes, Signature& s) {
   }
   return true;
 }
+
+// The lowest byte of each value of a signature: equal values have equal
+// bytes, so the number of equal bytes bounds the number of equal values
+// from above, and a row whose bytes cannot reach a threshold is skipped
+// without reading its values. The low byte, because minima are small
+// numbers whose high bytes are mostly zero.
+using Sketch = std::array<std::uint8_t, kHashes>;
+
+Sketch sketch_of(const Signature& s) {
+  Sketch out{};
+  for (std::size_t k = 0; k < kHashes; ++k) out[k] = static_cast<std::uint8_t>(s[k] & 0xFFU);
+  return out;
+}
+
+unsigned equal_bytes_scalar(const std::uint8_t* row, const Sketch& q) {
+  unsigned equal = 0;
+  for (std::size_t k = 0; k < kHashes; ++k) equal += static_cast<unsigned>(row[k] == q[k]);
+  return equal;
+}
+
+// The rows of `rows` sketches, in order, with at least `need` equal bytes
+// or the same exact hash.
+[[maybe_unused]] void scan_scalar(const std::uint8_t* sketches, const std::uint64_t* exacts, std::size_t rows,
+                                  const Sketch& q, std::uint64_t exact, unsigned need,
+                                  std::vector<std::uint32_t>& out) {
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (equal_bytes_scalar(sketches + i * kHashes, q) >= need || exacts[i] == exact) {
+      out.push_back(static_cast<std::uint32_t>(i));
+    }
+  }
+}
+
+#ifdef RELAIS_DEDUP_X86
+static_assert(kHashes == 128, "the vector scans read a sketch as 8 (SSE2) or 4 (AVX2) registers");
+
+// SSE2 is part of x86-64: no check needed.
+void scan_sse2(const std::uint8_t* sketches, const std::uint64_t* exacts, std::size_t rows, const Sketch& q,
+               std::uint64_t exact, unsigned need, std::vector<std::uint32_t>& out) {
+  __m128i query[8];  // NOLINT(*-avoid-c-arrays): std::array drops the vector type's alignment attribute
+  for (std::size_t v = 0; v < 8; ++v) {
+    query[v] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q.data() + 16 * v));
+  }
+  const __m128i zero = _mm_setzero_si128();
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto* row = reinterpret_cast<const __m128i*>(sketches + i * kHashes);
+    // Each equal byte counts -1 in its lane: at most 8 per lane.
+    __m128i minus = zero;
+    for (std::size_t v = 0; v < 8; ++v) {
+      minus = _mm_add_epi8(minus, _mm_cmpeq_epi8(_mm_loadu_si128(row + v), query[v]));
+    }
+    const __m128i sums = _mm_sad_epu8(_mm_sub_epi8(zero, minus), zero);
+    const auto equal = static_cast<unsigned>(_mm_cvtsi128_si32(sums) + _mm_extract_epi16(sums, 4));
+    if (equal >= need || exacts[i] == exact) out.push_back(static_cast<std::uint32_t>(i));
+  }
+}
+
+__attribute__((target("avx2"))) void scan_avx2(const std::uint8_t* sketches, const std::uint64_t* exacts,
+                                               std::size_t rows, const Sketch& q, std::uint64_t exact,
+                                               unsigned need, std::vector<std::uint32_t>& out) {
+  __m256i query[4];  // NOLINT(*-avoid-c-arrays): as in scan_sse2()
+  for (std::size_t v = 0; v < 4; ++v) {
+    query[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q.data() + 32 * v));
+  }
+  const __m256i zero = _mm256_setzero_si256();
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto* row = reinterpret_cast<const __m256i*>(sketches + i * kHashes);
+    __m256i minus = zero;
+    for (std::size_t v = 0; v < 4; ++v) {
+      minus = _mm256_add_epi8(minus, _mm256_cmpeq_epi8(_mm256_loadu_si256(row + v), query[v]));
+    }
+    const __m256i sums = _mm256_sad_epu8(_mm256_sub_epi8(zero, minus), zero);
+    const __m128i half = _mm_add_epi64(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
+    const auto equal = static_cast<unsigned>(_mm_cvtsi128_si32(half) + _mm_extract_epi16(half, 4));
+    if (equal >= need || exacts[i] == exact) out.push_back(static_cast<std::uint32_t>(i));
+  }
+}
+#endif
+
+void scan(const std::uint8_t* sketches, const std::uint64_t* exacts, std::size_t rows, const Sketch& q,
+          std::uint64_t exact, unsigned need, std::vector<std::uint32_t>& out) {
+  out.clear();
+#ifdef RELAIS_DEDUP_X86
+  if (has_avx2()) {
+    scan_avx2(sketches, exacts, rows, q, exact, need, out);
+  } else {
+    scan_sse2(sketches, exacts, rows, q, exact, need, out);
+  }
+#else
+  scan_scalar(sketches, exacts, rows, q, exact, need, out);
+#endif
+}
+
+// The posts of the window, oldest first, as columns: the scan reads every
+// row's sketch and exact hash, 136 contiguous bytes, and the rest only of
+// the few rows that pass. The front is dropped by moving an offset, and
+// the columns compacted once it is an eighth of them: a full window pops a
+// row per post, and moving the rest every time would cost more than the
+// scan.
+class Window {
+ public:
+  struct Row {
+    std::int64_t post_id = 0;
+    std::int64_t root_id = 0;
+    std::int64_t at = 0;
+    std::uint64_t sender = 0;
+    std::string channel;
+  };
+
+  std::size_t size() const noexcept { return rows_.size() - head_; }
+  bool empty() const noexcept { return size() == 0; }
+  const Row& row(std::size_t i) const { return rows_[head_ + i]; }
+  const std::uint64_t* exacts() const noexcept { return exacts_.data() + head_; }
+  const std::uint8_t* sketches() const noexcept { return sketches_.data() + head_ * kHashes; }
+  const std::uint32_t* minhash(std::size_t i) const noexcept {
+    return minhashes_.data() + (head_ + i) * kHashes;
+  }
+  // A stored post of this id is in the window.
+  bool holds(std::int64_t post_id) const { return ids_.contains(post_id); }
+
+  void push_back(Entry&& e) {
+    if (e.post_id != 0) ++ids_[e.post_id];
+    exacts_.push_back(e.exact);
+    const Sketch sketch = sketch_of(e.minhash);
+    sketches_.insert(sketches_.end(), sketch.begin(), sketch.end());
+    minhashes_.insert(minhashes_.end(), e.minhash.begin(), e.minhash.end());
+    rows_.push_back(Row{e.post_id, e.root_id, e.at, e.sender, std::move(e.channel)});
+  }
+
+  void pop_front() {
+    const std::int64_t id = rows_[head_].post_id;
+    if (id != 0) {
+      if (auto it = ids_.find(id); it != ids_.end() && --it->second == 0) ids_.erase(it);
+    }
+    ++head_;
+    if (head_ >= kCompactFrom && 8 * head_ >= rows_.size()) compact();
+  }
+
+ private:
+  static constexpr std::size_t kCompactFrom = 256;
+
+  void compact() {
+    const auto n = static_cast<std::ptrdiff_t>(head_);
+    rows_.erase(rows_.begin(), rows_.begin() + n);
+    exacts_.erase(exacts_.begin(), exacts_.begin() + n);
+    sketches_.erase(sketches_.begin(), sketches_.begin() + n * static_cast<std::ptrdiff_t>(kHashes));
+    minhashes_.erase(minhashes_.begin(), minhashes_.begin() + n * static_cast<std::ptrdiff_t>(kHashes));
+    head_ = 0;
+  }
+
+  std::vector<Row> rows_;
+  std::vector<std::uint64_t> exacts_;
+  std::vector<std::uint8_t> sketches_;                   // kHashes per row
+  std::vector<std::uint32_t> minhashes_;                 // kHashes per row
+  std::size_t head_ = 0;                                 // rows before it are gone
+  std::unordered_map<std::int64_t, std::uint32_t> ids_;  // stored post ids of the window, with their counts
+};
 
 // ---------------------------------------------------------------- SQLite
 
@@ -489,7 +720,8 @@ class DedupModerator final : public relais::Moderator {
   DedupModerator(std::shared_ptr<const DedupConfig> config, const relais::PluginContext& context)
       : config_(std::move(config)),
         log_(context.log),
-        window_ms_(static_cast<std::int64_t>(config_->window_hours * 3.6e6)) {
+        window_ms_(static_cast<std::int64_t>(config_->window_hours * 3.6e6)),
+        min_equal_(min_equal(*config_)) {
     const auto& c = *config_;
     if (!c.database.empty() && !context.state_directory.empty()) {
       const std::filesystem::path path = std::filesystem::path(context.state_directory) / c.database;
@@ -532,20 +764,25 @@ class DedupModerator final : public relais::Moderator {
       warn(std::string("cannot read the signatures other instances wrote: ") + e.what());
     }
 
+    // Only rows that can reach a tier matter: a row below every threshold
+    // never changes the best match. The scan drops rows whose sketch
+    // cannot reach the lowest threshold, so the rows left are compared
+    // exactly, in the window's order, as if all were.
+    scan(window_.sketches(), window_.exacts(), window_.size(), sketch_of(f->minhash), f->exact, min_equal_,
+         candidates_);
     Match best;
-    bool seen = false;  // this very post, moderated again
-    for (const Entry& e : window_) {
+    // This very post, moderated again.
+    const bool seen = post.id != 0 && window_.holds(post.id);
+    for (const std::uint32_t i : candidates_) {
+      const Window::Row& e = window_.row(i);
       // A stored post is compared only with those stored before it: a post
       // run again after a crash, or replayed, must not find itself or the
       // repeats that came after it.
-      if (post.id != 0 && e.post_id != 0 && e.post_id >= post.id) {
-        seen = seen || e.post_id == post.id;
-        continue;
-      }
+      if (post.id != 0 && e.post_id != 0 && e.post_id >= post.id) continue;
       if (std::abs(at - e.at) > window_ms_) continue;
       Match m{&e, Tier::duplicate, 1.0, sender != 0 && e.sender == sender};
-      if (e.exact != f->exact) {
-        m.similarity = similarity(e.minhash, f->minhash);
+      if (window_.exacts()[i] != f->exact) {
+        m.similarity = similarity(window_.minhash(i), f->minhash);
         m.tier = tier_of(m.similarity, m.same_sender);
       }
       // The first exact copy; otherwise the most similar of the best tier.
@@ -568,11 +805,21 @@ class DedupModerator final : public relais::Moderator {
   enum class Tier : std::uint8_t { none, possible, near, duplicate };
 
   struct Match {
-    const Entry* entry = nullptr;
+    const Window::Row* entry = nullptr;
     Tier tier = Tier::none;
     double similarity = 0.0;
     bool same_sender = false;
   };
+
+  // The fewest equal values whose similarity, computed as similarity()
+  // does, reaches a tier for any sender.
+  static unsigned min_equal(const DedupConfig& c) {
+    double lowest = std::min(c.threshold, c.possible_threshold);
+    if (c.same_sender_threshold) lowest = std::min(lowest, *c.same_sender_threshold);
+    unsigned k = 0;
+    while (k <= kHashes && static_cast<double>(k) / static_cast<double>(kHashes) < lowest) ++k;
+    return k;
+  }
 
   Tier tier_of(double s, bool same_sender) const {
     const auto& c = *config_;
@@ -585,7 +832,7 @@ class DedupModerator final : public relais::Moderator {
 
   Finding finding(const Post& post, std::int64_t at, const Match& m) const {
     const auto& c = *config_;
-    const Entry& e = *m.entry;
+    const Window::Row& e = *m.entry;
     Finding f;
     std::string d;
     switch (m.tier) {
@@ -664,7 +911,7 @@ class DedupModerator final : public relais::Moderator {
   // before it go, and meanwhile never matches (it is compared by time).
   void prune_memory() {
     const auto max = static_cast<std::size_t>(config_->max_entries);
-    while (!window_.empty() && (window_.size() > max || window_.front().at < latest_ - window_ms_)) {
+    while (!window_.empty() && (window_.size() > max || window_.row(0).at < latest_ - window_ms_)) {
       window_.pop_front();
     }
   }
@@ -699,7 +946,9 @@ class DedupModerator final : public relais::Moderator {
   std::int64_t window_ms_;
   std::unique_ptr<SignatureFile> file_;
   std::uint64_t salt_ = 0;
-  std::deque<Entry> window_;  // oldest first
+  Window window_;
+  unsigned min_equal_;                     // equal values of the lowest threshold
+  std::vector<std::uint32_t> candidates_;  // rows of the window the scan kept
   std::int64_t latest_ = INT64_MIN / 2;
   unsigned inserts_since_prune_ = 0;
 };

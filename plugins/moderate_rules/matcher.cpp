@@ -185,7 +185,8 @@ bool Matcher::word_byte(std::uint8_t field, std::size_t at) {
   if (!words_ready_[field]) {
     auto& words = words_[field];
     words.assign(s.size(), false);
-    for (const std::string_view word : text::words(s)) {
+    text::words(s, word_views_);
+    for (const std::string_view word : word_views_) {
       const auto begin = static_cast<std::size_t>(word.data() - s.data());
       std::fill(words.begin() + static_cast<std::ptrdiff_t>(begin),
                 words.begin() + static_cast<std::ptrdiff_t>(begin + word.size()), true);
@@ -230,7 +231,8 @@ void Matcher::match(const Post& post, std::vector<Finding>& findings) {
   for (std::size_t f = 0; f < kFields; ++f) {
     const FieldDatabase* db = rules_->fields[f].get();
     if (db == nullptr || texts[f].empty()) continue;
-    folded_[f] = fold(texts[f]);
+    text::normalize(texts[f], folded_[f]);
+    fold(folded_[f]);
     words_ready_[f] = false;
     const std::string& s = folded_[f].text;
     if (s.size() > UINT_MAX) throw std::length_error("moderate_rules: field too long to scan");

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "relais/expected.hpp"
@@ -104,6 +105,7 @@ class Matcher {
   std::array<text::Normalized, kFields> folded_;
   std::array<std::vector<bool>, kFields> words_;
   std::array<bool, kFields> words_ready_{};
+  std::vector<std::string_view> word_views_;
   // Stamped with the post's generation rather than cleared, so that a post
   // costs nothing per rule or per expression that did not match.
   std::uint32_t generation_ = 0;

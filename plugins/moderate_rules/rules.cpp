@@ -44,6 +44,15 @@ std::size_t apostrophe_at(std::string_view s, std::size_t i) {
   return 0;
 }
 
+// The bytes space_at() or apostrophe_at() may match at: ASCII white space
+// and the lead bytes of NEL, U+2028, U+2029, U+2018, U+2019 and U+02BC.
+constexpr std::array<bool, 256> kFoldLead = [] {
+  std::array<bool, 256> table{};
+  for (const unsigned char c : {' ', '\t', '\n', '\v', '\f', '\r'}) table[c] = true;
+  table[0xC2] = table[0xE2] = table[0xCA] = true;
+  return table;
+}();
+
 bool is_ascii_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
@@ -370,7 +379,22 @@ void fold(text::Normalized& normalized) {
   std::size_t w = 0;
   std::size_t r = 0;
   while (r < s.size()) {
-    if (std::size_t n = space_at(s, r); n != 0) {
+    // Nearly every byte is neither white space nor the first byte of a
+    // typographic space or apostrophe: such runs are moved whole, and not at
+    // all until something before them was folded.
+    if (!kFoldLead[static_cast<unsigned char>(s[r])]) {
+      std::size_t end = r + 1;
+      while (end < s.size() && !kFoldLead[static_cast<unsigned char>(s[end])]) ++end;
+      if (w != r) {
+        std::copy(s.begin() + static_cast<std::ptrdiff_t>(r), s.begin() + static_cast<std::ptrdiff_t>(end),
+                  s.begin() + static_cast<std::ptrdiff_t>(w));
+        std::copy(origin.begin() + static_cast<std::ptrdiff_t>(r),
+                  origin.begin() + static_cast<std::ptrdiff_t>(end),
+                  origin.begin() + static_cast<std::ptrdiff_t>(w));
+      }
+      w += end - r;
+      r = end;
+    } else if (std::size_t n = space_at(s, r); n != 0) {
       const auto begin = origin[r].first;
       std::size_t end = r;
       while (n != 0) {

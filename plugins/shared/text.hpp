@@ -27,11 +27,16 @@ struct Normalized {
 
 // Invalid UTF-8 bytes are kept as U+FFFD, mapped to the byte they replace.
 Normalized normalize(std::string_view utf8);
+// The same into `out`, whose buffers are reused: a caller that normalises
+// every post keeps one Normalized and allocates nothing once it is warm.
+void normalize(std::string_view utf8, Normalized& out);
 
 // The words of a normalised text, in order, as views into it: maximal runs
 // of letters and digits (of any script). An apostrophe or a hyphen ends a
 // word ("l'hopital" is "l" and "hopital"); punctuation, symbols and emoji
 // are not words.
 std::vector<std::string_view> words(std::string_view normalized);
+// The same into `out` (cleared first), whose buffer is reused.
+void words(std::string_view normalized, std::vector<std::string_view>& out);
 
 }  // namespace relais::text

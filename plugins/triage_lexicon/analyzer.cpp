@@ -136,8 +136,8 @@ void Analyzer::read_text(const Post& post) {
   readable_.clear();
   if (post.subject) append_readable(readable_, *post.subject);
   append_readable(readable_, post.text);
-  normalized_ = text::normalize(readable_);
-  tokenize(normalized_, tokens_);
+  text::normalize(readable_, normalized_);
+  tokenize(normalized_, tokens_, words_);
   cache_.bound();
   for (auto& token : tokens_) {
     token.entry = cache_.entry(token.word);

@@ -111,7 +111,8 @@ class Analyzer {
 
   // Per post, reused.
   std::string readable_;
-  text::Normalized normalized_;  // the tokens view its text
+  text::Normalized normalized_;          // the tokens view its text
+  std::vector<std::string_view> words_;  // tokenize()'s scratch
   std::vector<Token> tokens_;
   std::vector<Match> matches_;
   std::vector<std::uint8_t> covered_;  // by token: one bit per dimension

@@ -60,11 +60,13 @@ bool Source::in_capitals(const Token& token) const {
   return std::all_of(raw.begin(), raw.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
-void tokenize(const text::Normalized& normalized, std::vector<Token>& tokens) {
+void tokenize(const text::Normalized& normalized, std::vector<Token>& tokens,
+              std::vector<std::string_view>& words) {
   tokens.clear();
   const std::string& s = normalized.text;
   std::size_t previous_end = 0;
-  for (const std::string_view word : text::words(s)) {
+  text::words(s, words);
+  for (const std::string_view word : words) {
     const auto begin = static_cast<std::size_t>(word.data() - s.data());
     const std::string_view gap = std::string_view(s).substr(previous_end, begin - previous_end);
     Token token;

@@ -43,7 +43,8 @@ struct Source {
 void append_readable(std::string& out, std::string_view text);
 
 // Cuts a normalised text into tokens. The cache entries are left to the
-// caller.
-void tokenize(const text::Normalized& normalized, std::vector<Token>& tokens);
+// caller. `words` is scratch space, kept by the caller so that it is reused.
+void tokenize(const text::Normalized& normalized, std::vector<Token>& tokens,
+              std::vector<std::string_view>& words);
 
 }  // namespace relais::triage

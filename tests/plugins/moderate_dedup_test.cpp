@@ -5,10 +5,18 @@
 // write, and the errors of a bad table.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <random>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
@@ -530,6 +538,243 @@ TEST(moderate_dedup, BadTablesAreRefusedWithTheirPosition) {
     Dedup dedup(state.path(), bad.keys);
     ASSERT_FALSE(dedup);
     EXPECT_NE(dedup.error().find(bad.expected), std::string::npos) << dedup.error();
+  }
+}
+
+// ---------------------------------------------------------------- against a brute-force reference
+
+// What the plugin computes, written again the plain way, for texts that
+// normalise to themselves (lowercase ASCII words, one space apart): the
+// reference for the test below. Any change to the signature scheme
+// (kFormat in the plugin) must change this too.
+namespace reference {
+
+constexpr std::size_t kHashes = 128;
+constexpr std::size_t kShingle = 5;
+
+constexpr std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 0xcbf29ce484222325ULL) {
+  for (const char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+constexpr std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+using Signature = std::array<std::uint32_t, kHashes>;
+
+Signature minhash(const std::string& text) {
+  std::array<std::uint64_t, kHashes> a{};
+  std::array<std::uint64_t, kHashes> b{};
+  std::uint64_t state = 0x72656c616973ULL;
+  for (std::size_t i = 0; i < kHashes; ++i) {
+    state += 0x9e3779b97f4a7c15ULL;
+    a[i] = mix64(state) | 1U;
+    state += 0x9e3779b97f4a7c15ULL;
+    b[i] = mix64(state);
+  }
+  Signature s;
+  s.fill(UINT32_MAX);
+  const std::size_t n = text.size() > kShingle ? text.size() - kShingle + 1 : 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t x = mix64(fnv1a(std::string_view(text).substr(i, kShingle)));
+    for (std::size_t k = 0; k < kHashes; ++k) {
+      s[k] = std::min(s[k], static_cast<std::uint32_t>((a[k] * x + b[k]) >> 32U));
+    }
+  }
+  return s;
+}
+
+unsigned equal_values(const Signature& x, const Signature& y) {
+  unsigned n = 0;
+  for (std::size_t k = 0; k < kHashes; ++k) n += x[k] == y[k] ? 1U : 0U;
+  return n;
+}
+
+struct Thresholds {
+  double window_hours = 72;
+  double threshold = 0.5;
+  double possible = 0.25;
+  std::optional<double> same_sender;
+};
+
+struct Row {
+  std::int64_t id = 0;
+  std::int64_t root = 0;
+  std::int64_t at = 0;  // minutes
+  std::string text;
+  std::string sender;
+  Signature signature{};
+};
+
+struct Decision {
+  std::string symbol;  // empty: none
+  std::int64_t related = 0;
+  std::string description_start;
+  unsigned equal = 0;  // of the best match
+};
+
+// Every row compared, in the window's order: the first exact copy,
+// otherwise the most similar of the best tier.
+Decision decide(const std::vector<Row>& window, const Row& post, const Thresholds& t) {
+  int best_tier = 0;
+  double best_similarity = 0;
+  const Row* best = nullptr;
+  unsigned best_equal = 0;
+  for (const Row& row : window) {
+    if (std::abs(post.at - row.at) > static_cast<std::int64_t>(t.window_hours * 60)) continue;
+    int tier = 3;
+    double similarity = 1.0;
+    unsigned equal = kHashes;
+    if (row.text != post.text) {
+      equal = equal_values(row.signature, post.signature);
+      similarity = static_cast<double>(equal) / static_cast<double>(kHashes);
+      double near = t.threshold;
+      if (row.sender == post.sender && t.same_sender) near = std::min(near, *t.same_sender);
+      tier = similarity >= near ? 2 : similarity >= t.possible ? 1 : 0;
+    }
+    if (tier > best_tier || (tier == best_tier && tier != 3 && similarity > best_similarity)) {
+      best_tier = tier;
+      best_similarity = similarity;
+      best = &row;
+      best_equal = equal;
+    }
+  }
+  Decision d;
+  if (best_tier == 0) return d;
+  std::array<char, 16> two{};
+  (void)std::snprintf(two.data(), two.size(), "%.2f", best_similarity);
+  const std::string post_name = "post " + std::to_string(best->id);
+  d.equal = best_equal;
+  if (best_tier == 3) {
+    d = {"DUPLICATE", best->root, "same text as " + post_name, best_equal};
+  } else if (best_tier == 2) {
+    d = {"NEAR_DUPLICATE", best->root, "same need as " + post_name + " (similarity " + two.data(),
+         best_equal};
+  } else {
+    d = {"POSSIBLE_DUPLICATE", 0, "perhaps the same need as " + post_name + " (similarity " + two.data(),
+         best_equal};
+  }
+  return d;
+}
+
+}  // namespace reference
+
+// Thousands of posts of one small vocabulary, many of them reworkings of
+// an earlier one (words kept, dropped, moved, added) and a few exact
+// copies, so that similarities spread over every value around the
+// thresholds; every decision of the plugin, window full of rows that look
+// alike, must be the one of comparing every row in full. Catches a scan
+// that skips a row it must compare, or picks another among equals.
+TEST(moderate_dedup, DecisionsAreThoseOfComparingEveryRow) {
+  std::mt19937 rng(20200417);
+  const auto roll = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+  const std::set<std::string> greetings = {
+      "bonjour", "bonsoir",      "rebonjour",   "salut",  "coucou",   "hello",    "hi",     "hey",   "merci",
+      "avance",  "cordialement", "amicalement", "bisous", "svp",      "stp",      "thanks", "thank", "please",
+      "regards", "cheers",       "ola",         "hola",   "obrigado", "obrigada", "gracias"};
+  std::vector<std::string> vocabulary;
+  while (vocabulary.size() < 300) {
+    std::string w;
+    const std::size_t length = 2 + roll(7);
+    for (std::size_t i = 0; i < length; ++i) w += static_cast<char>('a' + roll(26));
+    if (!greetings.contains(w)) vocabulary.push_back(w);
+  }
+  const auto join = [](const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+    return out;
+  };
+
+  // The texts, as word lists: new ones, and reworkings of earlier ones.
+  std::vector<std::vector<std::string>> texts;
+  for (std::size_t i = 0; i < 2500; ++i) {
+    std::vector<std::string> words;
+    const std::size_t kind = roll(10);
+    if (texts.empty() || kind < 3) {
+      const std::size_t n = 10 + roll(25);
+      for (std::size_t k = 0; k < n; ++k) words.push_back(vocabulary[roll(vocabulary.size())]);
+    } else if (kind == 3) {
+      words = texts[roll(texts.size())];  // an exact copy
+    } else {
+      for (const auto& w : texts[texts.size() - 1 - roll(std::min<std::size_t>(texts.size(), 400))]) {
+        const std::size_t what = roll(100);
+        if (what < 20) continue;  // dropped
+        if (what < 35) words.push_back(vocabulary[roll(vocabulary.size())]);
+        words.push_back(w);
+      }
+      if (words.size() > 4 && roll(2) == 0) std::swap(words[roll(words.size())], words[roll(words.size())]);
+      while (words.size() < 10) words.push_back(vocabulary[roll(vocabulary.size())]);
+    }
+    texts.push_back(std::move(words));
+  }
+
+  struct Case {
+    std::string keys;
+    reference::Thresholds thresholds;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"", {}},
+           // Thresholds between two counts of equal values (38.4 and 57.6 of
+           // 128), a lower one for the same sender, and a window in time
+           // shorter than the stream.
+           {"window_hours = 24\nthreshold = 0.45\npossible_threshold = 0.3\nsame_sender_threshold = 0.2\n",
+            {24, 0.45, 0.3, 0.2}},
+       }) {
+    SCOPED_TRACE(c.keys);
+    TempDir state;
+    Dedup dedup(state.path(), "database = \"\"\nmin_words = 4\n" + c.keys);
+    ASSERT_TRUE(dedup) << dedup.error();
+    std::vector<reference::Row> window;
+    std::map<std::string, std::size_t> tiers;
+    std::map<unsigned, std::size_t> best_equal;  // how many decisions had their best match at that count
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      reference::Row row;
+      row.id = static_cast<std::int64_t>(i + 1);
+      row.at = static_cast<std::int64_t>(i);
+      row.text = join(texts[i]);
+      row.sender = "neighbour" + std::to_string(roll(40));
+      row.signature = reference::minhash(row.text);
+      const auto expected = reference::decide(window, row, c.thresholds);
+      const std::time_t at = 1585699200 + static_cast<std::time_t>(i) * 60;  // one a minute from 2020-04-01
+      std::tm tm{};
+      ::gmtime_r(&at, &tm);
+      std::array<char, 32> received{};
+      (void)std::strftime(received.data(), received.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+      const auto found = dedup.see(post_of(row.id, "chat", row.sender, received.data(), row.text));
+      SCOPED_TRACE("post " + std::to_string(row.id) + ": " + row.text);
+      if (expected.symbol.empty()) {
+        ASSERT_TRUE(found.empty()) << found[0].description;
+      } else {
+        ASSERT_EQ(found.size(), 1u);
+        EXPECT_EQ(found[0].symbol, expected.symbol);
+        EXPECT_EQ(found[0].related_post, expected.related);
+        EXPECT_EQ(found[0].description.rfind(expected.description_start, 0), 0u)
+            << found[0].description << "\nexpected: " << expected.description_start;
+        ++tiers[expected.symbol];
+        ++best_equal[expected.equal];
+      }
+      row.root =
+          expected.symbol == "DUPLICATE" || expected.symbol == "NEAR_DUPLICATE" ? expected.related : row.id;
+      window.push_back(std::move(row));
+    }
+    // The stream did reach every tier, and matches exactly at the lowest
+    // count of each threshold.
+    EXPECT_GT(tiers["DUPLICATE"], 50u);
+    EXPECT_GT(tiers["NEAR_DUPLICATE"], 50u);
+    EXPECT_GT(tiers["POSSIBLE_DUPLICATE"], 50u);
+    const unsigned possible = c.keys.empty() ? 32 : 39;  // ceil(0.25 * 128), ceil(0.3 * 128)
+    const unsigned near = c.keys.empty() ? 64 : 58;
+    EXPECT_GT(best_equal[possible], 0u);
+    EXPECT_GT(best_equal[near], 0u);
   }
 }
 

@@ -67,4 +67,22 @@ TEST(plugin_text, WordsAreRunsOfLettersAndDigits) {
   EXPECT_EQ(relais::text::words("abc"), V{"abc"});
 }
 
+TEST(plugin_text, ReusedBuffersGiveTheSameResult) {
+  // Longer, shorter, expanding ("\uFDFA" is 18 code points) and invalid
+  // input into one Normalized, as a plugin does post after post.
+  relais::text::Normalized reused;
+  std::vector<std::string_view> words;
+  for (const std::string s : {"Déjà un VÍREMENT reçu, l’hôpital", "x", "\xEF\xB7\xBA \xEF\xB7\xBA!", "",
+                              "a\xFF\xC3", "Straße \xEF\xAC\x81nance ＶＩＲＥＭＥＮＴ"}) {
+    SCOPED_TRACE(s);
+    const auto fresh = normalize(s);
+    normalize(s, reused);
+    EXPECT_EQ(reused.text, fresh.text);
+    EXPECT_EQ(reused.origin, fresh.origin);
+    ASSERT_EQ(fresh.origin.size(), fresh.text.size());
+    relais::text::words(fresh.text, words);
+    EXPECT_EQ(words, relais::text::words(fresh.text));
+  }
+}
+
 }  // namespace
