@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "support/receiver.hpp"
+#include "support/relaisctl.hpp"
 #include "support/support.hpp"
 
 namespace json = boost::json;
@@ -30,7 +31,6 @@ using relais::test::wait_until;
 namespace {
 
 std::string relaisd() { return (relais::test::bin_dir() / "daemon" / "relaisd").string(); }
-std::string relaisctl() { return (relais::test::bin_dir() / "daemon" / "relaisctl").string(); }
 struct HttpAnswer {
   int status = 0;
   std::string body;
@@ -91,8 +91,7 @@ class Delivery : public ::testing::Test {
   }
 
   relais::test::RunResult ctl(std::vector<std::string> args, const std::string& input = "") {
-    args.insert(args.begin(), {relaisctl(), "--state-dir", state(), "--timeout-ms", "5000"});
-    return relais::test::run(args, input);
+    return relais::test::relaisctl(state(), std::move(args), input, 5000);
   }
 
   json::object ctl_json(std::vector<std::string> args) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "support/relaisctl.hpp"
 #include "support/support.hpp"
 
 namespace json = boost::json;
@@ -19,7 +20,6 @@ using relais::test::wait_until;
 namespace {
 
 std::string relaisd() { return (relais::test::bin_dir() / "daemon" / "relaisd").string(); }
-std::string relaisctl() { return (relais::test::bin_dir() / "daemon" / "relaisctl").string(); }
 std::string fixture(const std::string& name) {
   return (std::filesystem::path(RELAIS_TEST_PLUGIN_DIR) / (name + ".so")).string();
 }
@@ -52,18 +52,11 @@ class PluginRuntime : public ::testing::Test {
   }
 
   relais::test::RunResult ctl(std::vector<std::string> args, const std::string& input = "") {
-    args.insert(args.begin(), {relaisctl(), "--state-dir", state(), "--timeout-ms", "2000"});
-    return relais::test::run(args, input);
+    return relais::test::relaisctl(state(), std::move(args), input, 2000);
   }
 
   json::value ctl_json(std::vector<std::string> args) {
-    args.insert(args.begin(), "--json");
-    auto r = ctl(std::move(args));
-    EXPECT_EQ(r.status, 0) << r.output;
-    boost::system::error_code ec;
-    auto v = json::parse(r.output, ec);
-    EXPECT_FALSE(ec) << r.output;
-    return ec ? json::value() : v;
+    return relais::test::relaisctl_json(state(), std::move(args), 2000);
   }
 
   std::int64_t submit(const std::string& external_id, const std::string& text) {
