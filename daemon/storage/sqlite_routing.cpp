@@ -208,8 +208,12 @@ std::vector<StoredNeed> read_needs(StatementCache& cache, std::string_view state
 }
 
 std::vector<StoredNeed> read_due_needs(StatementCache& cache, std::int64_t now, std::size_t limit) {
+  // Asked after every commit: driven by the deadlines' index, so that it
+  // costs the due needs, not all the routed ones. The unary + keeps SQLite
+  // from the outcomes' state index, which it would prefer without
+  // statistics, scanning every routed need.
   static const std::string sql = std::string(kNeedColumns) +
-                                 "WHERE n.deadline IS NOT NULL AND n.deadline <= ? AND o.state = 'routed' "
+                                 "WHERE n.deadline IS NOT NULL AND n.deadline <= ? AND +o.state = 'routed' "
                                  "ORDER BY n.deadline, n.post_id LIMIT ?";
   std::vector<StoredNeed> out;
   {
