@@ -3,6 +3,7 @@
 // handler, the cap on connections; and its helpers: listen addresses, form
 // decoding, constant-time comparison, the rate limiter on a fake clock.
 #include "http_server.hpp"
+#include "support/support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -271,7 +272,7 @@ TEST_F(HttpServer, StopLetsARequestInTheHandlerFinish) {
   start();
   Connection c(port());
   c.write(get("/slow"));
-  while (handled == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(relais::test::wait_until([&] { return handled > 0; }));
   server->stop();
   auto res = c.read();
   ASSERT_TRUE(res);
