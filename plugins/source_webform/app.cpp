@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <ctime>
+#include <stdexcept>
 #include <utility>
 
 namespace relais::webform {
@@ -160,6 +161,13 @@ http::Response App::finish(http::Response response, Lang lang) const {
 
 http::Response App::problem(int status, Lang lang, pages::Problem which) const {
   return finish(http::Response::html(status, pages::problem(settings_.site, lang, which)), lang);
+}
+
+http::Response App::server_error(int status, const http::Request& request) const {
+  const Lang lang = language(request, {});
+  if (status == 413) return problem(status, lang, pages::Problem::too_large);
+  if (status == 400 || status == 431) return problem(status, lang, pages::Problem::malformed);
+  throw std::invalid_argument("no page of the form for status " + std::to_string(status));
 }
 
 http::Response App::handle(const http::Request& request) {

@@ -47,6 +47,11 @@ class App {
   App(AppSettings settings, Key key, Submitter submit, Limiter limit, Logger& log);
 
   http::Response handle(const http::Request& request);
+  // The answers the server gives by itself, as pages of the form in the
+  // visitor's language: 413 (a body over max_body_bytes) and 400/431
+  // (a request the server could not read). Any other status throws, which
+  // leaves the server's own short text.
+  http::Response server_error(int status, const http::Request& request) const;
 
   // For `relaisctl stats`-style reporting and tests of the plugin's logs.
   struct Counters {

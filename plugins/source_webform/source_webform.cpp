@@ -353,6 +353,9 @@ class WebformSource final : public relais::Source {
     server_options.max_body_bytes = config_->max_body_bytes;
     server_options.threads = config_->threads;
     server_options.log = &log_;
+    server_options.error_response = [&](int status, const relais::http::Request& r) {
+      return app.server_error(status, r);
+    };
     auto server = relais::http::Server::start(server_options,
                                               [&](const relais::http::Request& r) { return app.handle(r); });
     if (!server) throw std::runtime_error("source_webform: " + server.error().message);

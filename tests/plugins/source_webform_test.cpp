@@ -445,7 +445,10 @@ TEST_F(Webform, ABodyTooLargeIs413AndATextTooLongIsAnErrorOfItsField) {
   const Visit visit = open_form();
   auto fields = valid_fields(visit);
   fields["description"] = std::string(20000, 'a');
-  EXPECT_EQ(post_form(visit, fields).status, 413u);
+  const Reply too_large = post_form(visit, fields);
+  EXPECT_EQ(too_large.status, 413u);
+  // The form's own page, in the visitor's language, not the server's text.
+  EXPECT_NE(too_large.body.find("<html lang=\"fr\""), std::string::npos) << too_large.body;
   fields["description"] = std::string(501, 'a');
   const Reply r = post_form(visit, fields);
   EXPECT_EQ(r.status, 422u);
