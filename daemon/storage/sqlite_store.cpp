@@ -203,6 +203,10 @@ class Checkpointer {
       throw std::runtime_error(file.string() + ": cannot open the checkpoint connection: " + db_.error());
     }
     sqlite3_busy_timeout(db_.get(), 1000);
+    // A connection learns that the database is in WAL mode, and opens the
+    // WAL, only when it first reads it: until then a checkpoint on it does
+    // nothing at all, and the WAL grows without bound.
+    exec(db_.get(), "SELECT count(*) FROM sqlite_schema");
     thread_ = std::thread([this] {
       name_this_thread("checkpoint");
       run();
