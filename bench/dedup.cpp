@@ -25,6 +25,7 @@
 
 #include "config/config.hpp"
 #include "plugins/host.hpp"
+#include "scratch.hpp"
 #include "stats.hpp"
 #include "traffic.hpp"
 
@@ -46,13 +47,6 @@ struct Options {
   std::string network = RELAIS_SOURCE_CONFIG_DIR "/demo-network.toml";
   std::uint64_t seed = 1;
 };
-
-fs::path self_exe() {
-  std::error_code ec;
-  auto p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw std::runtime_error("cannot read /proc/self/exe: " + ec.message());
-  return p;
-}
 
 std::string rfc3339(std::time_t t) {
   std::tm tm{};
@@ -147,18 +141,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    const fs::path plugin_dir = o.plugin_dir.empty()
-                                    ? self_exe().parent_path().parent_path() / "lib" / "relais" / "plugins"
-                                    : fs::path(o.plugin_dir);
-    const fs::path tmp = fs::temp_directory_path() / ("relais-bench-dedup-" + std::to_string(::getpid()));
-    fs::create_directories(tmp);
-    struct Cleanup {
-      fs::path dir;
-      ~Cleanup() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-      }
-    } cleanup{tmp};
+    const fs::path plugin_dir =
+        o.plugin_dir.empty() ? relais::bench::build_plugin_dir() : fs::path(o.plugin_dir);
+    const relais::bench::ScratchDir scratch("relais-bench-dedup-");
+    const fs::path& tmp = scratch.path();
 
     // One stream for every size: the window fills with its first `size`
     // posts, then each run moderates the next `posts`.

@@ -17,6 +17,7 @@
 
 #include "child_process.hpp"
 #include "protocol.hpp"
+#include "scratch.hpp"
 #include "stats.hpp"
 
 namespace relais::bench {
@@ -80,7 +81,6 @@ std::string fixed(double v, int digits);
 
 // User + system CPU seconds of this process so far.
 double process_cpu_seconds();
-std::filesystem::path self_exe();
 // A TOML basic string.
 std::string toml_string(const std::string& s);
 // The value of the first "key: value" line of a file starting with `key`.

@@ -38,6 +38,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+using relais::bench::build_plugin_dir;
 using relais::bench::Child;
 using relais::bench::Clock;
 using relais::bench::filesystem_of;
@@ -341,8 +342,7 @@ Server start_relaisd(Options o, const fs::path& base, const std::string& target 
   std::vector<std::string> argv{relaisd.string(), "--config", config.string(), "--state-dir", dir.string()};
   if (o.plugins != "none") {
     fs::path plugin_dir = o.plugin_dir;
-    if (plugin_dir.empty())
-      plugin_dir = self_exe().parent_path().parent_path() / "lib" / "relais" / "plugins";
+    if (plugin_dir.empty()) plugin_dir = build_plugin_dir();
     argv.insert(argv.end(), {"--plugin-dir", plugin_dir.string()});
   }
   s.child = std::make_unique<Child>("relaisd", argv, s.log);
@@ -468,21 +468,14 @@ int run_bench(const Options& o) {
   const bool want_floor = o.only != "relaisd";
   const bool want_relaisd = o.only != "floor";
 
-  fs::path tmp = o.tmpdir.empty() ? fs::temp_directory_path() : fs::path(o.tmpdir);
-  std::string tmpl = (tmp / "relais-bench-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    std::cerr << "ingest: cannot create a directory in " << tmp << "\n";
+  std::unique_ptr<relais::bench::ScratchDir> scratch;
+  try {
+    scratch = std::make_unique<relais::bench::ScratchDir>("relais-bench-", o.tmpdir, o.keep);
+  } catch (const std::exception& e) {
+    std::cerr << "ingest: " << e.what() << "\n";
     return 1;
   }
-  const fs::path base = tmpl;
-  struct Cleanup {
-    fs::path dir;
-    bool keep;
-    ~Cleanup() {
-      std::error_code ec;
-      if (!keep) fs::remove_all(dir, ec);
-    }
-  } cleanup{base, o.keep};
+  const fs::path base = scratch->path();
 
   // Ids no earlier bench gave (a relaisd at --endpoint keeps its store).
   const auto nonce = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -730,10 +723,11 @@ int main(int argc, char** argv) {
                  "the relaisd to spawn (default: ../daemon/relaisd from this program)");
   app.add_option("--config", o.config,
                  "config file for the spawned relaisd (default: generated; ingest.endpoints must be empty)");
-  app.add_option("--plugins", o.plugins,
-                 "the generated config's plugins: default (moderate_basic and triage_basic: ingest's own cost; "
-                 "bench/pipeline runs the shipped set) or none; none "
-                 "also passes no --plugin-dir, for a relaisd from before plugins")
+  app.add_option(
+         "--plugins", o.plugins,
+         "the generated config's plugins: default (moderate_basic and triage_basic: ingest's own cost; "
+         "bench/pipeline runs the shipped set) or none; none "
+         "also passes no --plugin-dir, for a relaisd from before plugins")
       ->check(CLI::IsMember({"default", "none"}))
       ->capture_default_str();
   app.add_option("--plugin-dir", o.plugin_dir, "the spawned relaisd's --plugin-dir (default: the build's)");

@@ -800,21 +800,14 @@ int run_bench(const Options& o) {
   const bool want_floor = !open_loop && o.only != "relaisd";
   const bool want_relaisd = o.only != "floor";
 
-  fs::path tmp = o.tmpdir.empty() ? fs::temp_directory_path() : fs::path(o.tmpdir);
-  std::string tmpl = (tmp / "relais-pipeline-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    std::cerr << "pipeline: cannot create a directory in " << tmp << "\n";
+  std::unique_ptr<relais::bench::ScratchDir> scratch;
+  try {
+    scratch = std::make_unique<relais::bench::ScratchDir>("relais-pipeline-", o.tmpdir, o.keep);
+  } catch (const std::exception& e) {
+    std::cerr << "pipeline: " << e.what() << "\n";
     return 1;
   }
-  const fs::path base = tmpl;
-  struct Cleanup {
-    fs::path dir;
-    bool keep;
-    ~Cleanup() {
-      std::error_code ec;
-      if (!keep) fs::remove_all(dir, ec);
-    }
-  } cleanup{base, o.keep};
+  const fs::path base = scratch->path();
 
   const auto nonce = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
@@ -870,8 +863,7 @@ int run_bench(const Options& o) {
       if (relaisd.empty())
         relaisd = relais::bench::self_exe().parent_path().parent_path() / "daemon" / "relaisd";
       fs::path plugin_dir = o.plugin_dir;
-      if (plugin_dir.empty())
-        plugin_dir = relais::bench::self_exe().parent_path().parent_path() / "lib" / "relais" / "plugins";
+      if (plugin_dir.empty()) plugin_dir = relais::bench::build_plugin_dir();
       if (!fs::exists(relaisd)) {
         throw std::runtime_error(relaisd.string() + ": no relaisd there; build it or pass --relaisd PATH");
       }

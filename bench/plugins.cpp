@@ -23,6 +23,7 @@
 
 #include "config/config.hpp"
 #include "plugins/host.hpp"
+#include "scratch.hpp"
 #include "stats.hpp"
 
 #ifndef RELAIS_SOURCE_CONFIG_DIR
@@ -45,13 +46,6 @@ struct Options {
   double min_ms = 300;  // each measurement runs over the posts for at least this long
   bool dump = false;
 };
-
-fs::path self_exe() {
-  std::error_code ec;
-  auto p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw std::runtime_error("cannot read /proc/self/exe: " + ec.message());
-  return p;
-}
 
 struct Sample {
   std::string id;
@@ -192,9 +186,8 @@ int main(int argc, char** argv) {
 
   try {
     if (o.config_dir.empty()) throw std::runtime_error("--config-dir is required");
-    const fs::path plugin_dir = o.plugin_dir.empty()
-                                    ? self_exe().parent_path().parent_path() / "lib" / "relais" / "plugins"
-                                    : fs::path(o.plugin_dir);
+    const fs::path plugin_dir =
+        o.plugin_dir.empty() ? relais::bench::build_plugin_dir() : fs::path(o.plugin_dir);
     const auto posts = read_posts(o.posts);
     const auto set = load(o.config_dir, plugin_dir);
     if (o.dump) {

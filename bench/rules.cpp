@@ -21,6 +21,7 @@
 
 #include "config/config.hpp"
 #include "plugins/host.hpp"
+#include "scratch.hpp"
 #include "stats.hpp"
 #include "text.hpp"
 
@@ -42,13 +43,6 @@ struct Options {
   std::vector<int> sizes{10, 1000, 10000};
   unsigned seed = 7;
 };
-
-fs::path self_exe() {
-  std::error_code ec;
-  auto p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw std::runtime_error("cannot read /proc/self/exe: " + ec.message());
-  return p;
-}
 
 // ---------------------------------------------------------------- rules
 
@@ -284,18 +278,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    const fs::path plugin_dir = o.plugin_dir.empty()
-                                    ? self_exe().parent_path().parent_path() / "lib" / "relais" / "plugins"
-                                    : fs::path(o.plugin_dir);
-    const fs::path tmp = fs::temp_directory_path() / ("relais-bench-rules-" + std::to_string(::getpid()));
-    fs::create_directories(tmp);
-    struct Cleanup {
-      fs::path dir;
-      ~Cleanup() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-      }
-    } cleanup{tmp};
+    const fs::path plugin_dir =
+        o.plugin_dir.empty() ? relais::bench::build_plugin_dir() : fs::path(o.plugin_dir);
+    const relais::bench::ScratchDir scratch("relais-bench-rules-");
+    const fs::path& tmp = scratch.path();
 
     const int largest = *std::max_element(o.sizes.begin(), o.sizes.end());
     const auto rules = make_rules(largest, o.seed);

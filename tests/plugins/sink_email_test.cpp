@@ -18,6 +18,7 @@
 
 #include "support/plugin_set.hpp"
 #include "support/receiver.hpp"
+#include "support/sample_delivery.hpp"
 
 namespace {
 
@@ -41,29 +42,11 @@ std::shared_ptr<const relais::daemon::PluginSet> load(const std::string& keys) {
 }
 
 Delivery sample(const std::string& lang = "fr") {
-  Delivery d;
-  d.id = "1042-epicerie_solidaire_vitry-0";
-  d.purpose = DeliveryPurpose::need;
-  d.destination = "epicerie_solidaire_vitry";
-  d.destination_name = "Épicerie solidaire du Square (Vitry)";
+  Delivery d = relais::test::sample_delivery();
   d.address = "epicerie_solidaire_vitry@associations.example";
   d.lang = lang;
-  d.reason = "categories food_aid in vitry_centre";
-  d.post.id = 1042;
-  d.post.source = "webform";
-  d.post.channel = "form";
-  d.post.received_at = "2024-03-05T14:00:00Z";
-  d.post.subject = "Colis alimentaire";
+  d.post.lang.clear();
   d.post.text = "Bonjour, nous n'avons plus rien à manger depuis deux jours.\nMerci d'avance — Mme D.";
-  d.post.private_data = {{"name", "Mme Durand"}, {"phone", "01 99 00 12 34"}};
-  d.triage.kind = relais::Kind::request;
-  d.triage.categories = {"food_aid", "groceries"};
-  d.triage.urgency = relais::Urgency::high;
-  d.triage.area = "vitry_centre";
-  d.triage.lang = "fr";
-  d.links = {{"claim", "https://relais.example/act/claim?d=1042&sig=aa"},
-             {"decline", "https://relais.example/act/decline?d=1042&sig=bb"},
-             {"resolve", "https://relais.example/act/resolve?d=1042&sig=cc"}};
   return d;
 }
 
